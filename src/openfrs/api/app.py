@@ -1,0 +1,75 @@
+"""Build the ASGI app: settings, model pack, worker pool, routes and error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from openfrs import __version__
+from openfrs.api.auth import NoAuth, NotConfiguredAuth
+from openfrs.api.errors import install_error_handlers
+from openfrs.api.requestid import RequestIdMiddleware
+from openfrs.api.routes import faces
+from openfrs.config import Settings, get_settings
+from openfrs.service.faces import FaceService
+from openfrs.service.workers import InferencePool
+from openfrs.vision.pack import load_pack
+from openfrs.vision.pipeline import FacePipeline, PipelineOptions
+from openfrs.vision.runtime import available_providers
+
+log = logging.getLogger("openfrs")
+
+
+def build_face_service(settings: Settings) -> FaceService:
+    pack = load_pack(settings.model_dir / "default")
+    problems = pack.verify()
+    if problems:
+        raise RuntimeError("model pack does not verify: " + "; ".join(problems))
+    pipeline = FacePipeline(pack, PipelineOptions(min_face_px=settings.min_face_px))
+    return FaceService(pipeline, InferencePool(settings.inference_workers))
+
+
+def create_app(settings: Settings | None = None, face_service: FaceService | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = app.state.face_service is None  # an injected service belongs to its caller
+        if owned:
+            app.state.face_service = build_face_service(settings)
+        log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(available_providers()))
+        yield
+        if owned:
+            app.state.face_service.pool.shutdown()
+
+    app = FastAPI(
+        title="OpenFRS",
+        version=__version__,
+        description="Self-hosted face recognition, compatible with Huawei Cloud FRS v2.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.face_service = face_service
+    app.state.authenticator = NotConfiguredAuth() if settings.auth_enabled else NoAuth()
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(faces.router)
+
+    @app.get("/health", tags=["ops"], summary="Liveness and model status")
+    async def health(request: Request) -> dict:
+        service: FaceService = request.app.state.face_service
+        pipeline = service.pipeline
+        return {
+            "status": "ok",
+            "version": __version__,
+            "providers": available_providers(),
+            "models": {
+                "detector": type(pipeline.detector).__name__,
+                "embedder": pipeline.embedder_version,
+            },
+        }
+
+    return app

@@ -1,0 +1,1 @@
+"""FRS route modules, one per resource."""

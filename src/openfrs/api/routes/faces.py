@@ -1,0 +1,68 @@
+"""POST /v2/{project_id}/face-detect and /face-compare (FRS v2)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Request
+
+from openfrs.api.auth import Principal, authenticate
+from openfrs.api.body import Fields, read_fields
+from openfrs.api.render import compare_face, detect_face
+from openfrs.errors import FRSError
+from openfrs.media import load_image, pick_image_source
+from openfrs.service.faces import FaceService
+
+router = APIRouter(tags=["faces"])
+
+# FRS attribute codes ever documented; unknown ones are ignored, not rejected.
+KNOWN_ATTRIBUTE_CODES = frozenset({*range(0, 14), 21})
+
+
+def parse_attributes(value: object) -> frozenset[int]:
+    """`attributes` is a comma-separated list of integer codes, e.g. "1,2,21"."""
+    if value is None or value == "":
+        return frozenset()
+    if not isinstance(value, str):
+        raise FRSError("FRS.0012", "attributes must be a comma-separated string of codes")
+    codes = set()
+    for token in value.split(","):
+        token = token.strip()
+        if not token:
+            continue
+        if not token.isdigit():
+            raise FRSError("FRS.0012", f"attributes: {token!r} is not a code")
+        codes.add(int(token))
+    return frozenset(codes & KNOWN_ATTRIBUTE_CODES)
+
+
+def _service(request: Request) -> FaceService:
+    return request.app.state.face_service
+
+
+async def _image(request: Request, fields: Fields, prefix: str):
+    settings = request.app.state.settings
+    return await load_image(pick_image_source(fields, prefix), settings)
+
+
+@router.post("/v2/{project_id}/face-detect", summary="Detect faces (FRS DetectFace)")
+async def face_detect(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    fields = await read_fields(request, request.app.state.settings.max_body_bytes)
+    parse_attributes(fields.get("attributes"))  # validated; attribute fields come with issue 4
+    image = await _image(request, fields, "image")
+    faces = await _service(request).detect(image)
+    return {"faces": [detect_face(face) for face in faces]}
+
+
+@router.post("/v2/{project_id}/face-compare", summary="Compare two faces (FRS CompareFace)")
+async def face_compare(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    fields = await read_fields(request, request.app.state.settings.max_body_bytes)
+    image1, image2 = await asyncio.gather(
+        _image(request, fields, "image1"), _image(request, fields, "image2")
+    )
+    result = await _service(request).compare(image1, image2)
+    return {
+        "image1_face": compare_face(result.face1),
+        "image2_face": compare_face(result.face2),
+        "similarity": round(result.similarity, 6),
+    }

@@ -1,0 +1,98 @@
+"""`openfrs bench` — detection, embedding and end-to-end compare speed, with the dlib peer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from openfrs.benchmark import http_load, peer
+from openfrs.benchmark.timing import median_ms
+from openfrs.config import Settings
+from openfrs.media import ImageLimits, decode_image
+
+DATA = Path("../shared/data")
+PAIR = ("lfw-partial/images/Abdullah/Abdullah_0002.jpg", "lfw-partial/images/Abdullah/Abdullah_0003.jpg")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=DATA, help="evaluation data folder")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--requests", type=int, default=60, help="HTTP compare requests")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--no-peer", action="store_true", help="skip face_recognition (dlib)")
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--json", type=Path, default=None)
+
+
+def _load(path: Path, settings: Settings) -> np.ndarray:
+    return decode_image(path.read_bytes(), ImageLimits.from_settings(settings))
+
+
+def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def _bench_images(args: argparse.Namespace, settings: Settings) -> dict[str, np.ndarray]:
+    crowd = _load(args.data / "crowd/insightface_t1.jpg", settings)
+    couple = _load(args.data / "crowd/deepface_couple.jpg", settings)
+    return {"640x480": _resize(couple, 640, 480), f"{crowd.shape[1]}x{crowd.shape[0]}": crowd}
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from openfrs.api.app import build_face_service
+
+    service = build_face_service(settings)
+    pipeline = service.pipeline
+    images = _bench_images(args, settings)
+    result: dict[str, object] = {"openfrs": {}, "peer_face_recognition": None, "ratios": {}}
+    ours: dict[str, float] = result["openfrs"]  # type: ignore[assignment]
+    for name, image in images.items():
+        ours[f"detect_ms[{name}]"] = median_ms(lambda im=image: pipeline.detector.detect(im),
+                                               args.repeat)
+        ours[f"faces[{name}]"] = len(pipeline.detect(image))
+        ours[f"detect_landmarks_ms[{name}]"] = median_ms(lambda im=image: pipeline.detect(im),
+                                                         args.repeat)
+
+    pair = tuple(_load(args.data / p, settings) for p in PAIR)
+    face = pipeline.detect(pair[0])[0]
+    from openfrs.vision.align import face_chip
+
+    chip = face_chip(pair[0], face.extras["shape68"])
+    for batch in (1, 16):
+        chips = np.repeat(chip[None], batch, axis=0)
+        ms = median_ms(lambda c=chips: pipeline.embedder.embed(c), args.repeat)
+        ours[f"embed_faces_per_s[batch={batch}]"] = batch * 1000.0 / ms
+    ours["compare_ms"] = median_ms(
+        lambda: [service.largest_face(im) for im in pair], max(3, args.repeat // 3)
+    )
+    if not args.no_http:
+        raw = tuple((args.data / p).read_bytes() for p in PAIR)
+        with tempfile.TemporaryDirectory() as tmp:
+            ours.update(http_load.compare_rps(raw[0], raw[1], settings.model_dir, Path(tmp),
+                                              args.requests, args.concurrency))
+
+    if not args.no_peer and peer.available():
+        theirs = peer.measure(images, pair, args.repeat)
+        result["peer_face_recognition"] = theirs
+        ratios: dict[str, float] = result["ratios"]  # type: ignore[assignment]
+        for key, value in theirs.items():
+            if key.startswith("detect_ms"):
+                ratios[f"peer/ours {key}"] = value / ours[key]
+        ratios["peer/ours embed_ms_per_face (ours batch 16)"] = (
+            theirs["embed_ms_per_face"] * ours["embed_faces_per_s[batch=16]"] / 1000.0
+        )
+        ratios["peer/ours compare_ms"] = theirs["compare_ms"] / ours["compare_ms"]
+    elif not args.no_peer:
+        result["peer_face_recognition"] = "not installed (make bench installs it)"
+
+    text = json.dumps(result, indent=2, default=float)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0

@@ -1,0 +1,109 @@
+"""`openfrs serve | models | eval | bench` — the command-line contract scripts rely on."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from openfrs.config import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for name in ("host", "port", "data_dir", "model_dir"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from openfrs.api.app import create_app
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.auth_enabled:
+        print("warning: OPENFRS_AUTH=off — every caller is trusted (local development only)",
+              file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from openfrs.vision.pack import PackError, load_pack
+
+    settings = _settings(args)
+    if args.action == "install":
+        from openfrs.modelpack.install import install
+
+        cache = settings.model_dir.parent / "downloads"
+        install(settings.model_dir, cache, force=args.force)
+        return 0
+    try:
+        pack = load_pack(settings.model_dir / "default")
+    except PackError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.action == "list":
+        print(f"pack {pack.name} at {pack.root}")
+        for role, entry in pack.models.items():
+            files = ", ".join(entry.files.values())
+            print(f"  {role:10s} {entry.family:22s} {entry.version}  [{files}]")
+        for source in pack.sources:
+            print(f"  source  {source['registry']}:{source['name']}@{source['version']}")
+        return 0
+    problems = pack.verify()
+    for problem in problems:
+        print("FAIL", problem)
+    print("pack verifies" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from openfrs.evaluation import cli as eval_cli
+
+    return eval_cli.run(args, _settings(args))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from openfrs.benchmark import cli as bench_cli
+
+    return bench_cli.run(args, _settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openfrs", description=__doc__)
+    parser.add_argument("--model-dir", type=Path, default=None, help="model packs folder")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="start the HTTP API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--data-dir", type=Path, default=None)
+    serve.set_defaults(func=cmd_serve)
+
+    models = sub.add_parser("models", help="install, list or verify the model pack")
+    models.add_argument("action", choices=["install", "list", "verify"])
+    models.add_argument("--force", action="store_true", help="rebuild even if installed")
+    models.set_defaults(func=cmd_models)
+
+    from openfrs.benchmark.cli import add_arguments as add_bench_arguments
+    from openfrs.evaluation.cli import add_arguments as add_eval_arguments
+
+    add_eval_arguments(sub.add_parser("eval", help="accuracy evaluations"))
+    sub.choices["eval"].set_defaults(func=cmd_eval)
+    add_bench_arguments(sub.add_parser("bench", help="speed benchmarks"))
+    sub.choices["bench"].set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

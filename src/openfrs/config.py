@@ -1,0 +1,48 @@
+"""One typed settings object; every field can be set with an OPENFRS_<NAME> environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_model_dir() -> Path:
+    return Path.home() / ".cache" / "openfrs" / "models"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENFRS_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("./data")
+    model_dir: Path = Field(default_factory=_default_model_dir)
+    auth: str = "on"  # "off" only for local development; the auth issue adds real checks
+
+    # Input limits (FRS: body < 8 MB, resolution < 4096x4096).
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_image_side: int = 4096
+    min_image_side: int = 16
+    max_image_pixels: int = 4096 * 4096
+
+    # image_url fetching: SSRF guard on by default.
+    url_timeout_s: float = 5.0
+    url_allow_hosts: list[str] = Field(default_factory=list)  # hostnames, IPs or CIDRs allowed
+    url_max_redirects: int = 3
+
+    # Vision.
+    min_face_px: int = 40
+    inference_workers: int = 2
+    intra_threads: int = 0  # 0 = let ONNX Runtime decide
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth.strip().lower() not in {"off", "0", "false", "no"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

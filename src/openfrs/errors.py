@@ -1,0 +1,32 @@
+"""The one domain exception: an FRS error code with its HTTP status, raised by any layer below api/."""
+
+from __future__ import annotations
+
+# code -> (HTTP status, FRS message template). Messages follow Huawei's wording where it is known.
+FRS_ERRORS: dict[str, tuple[int, str]] = {
+    "FRS.0002": (403, "The authentication token is abnormal."),
+    "FRS.0010": (400, "Lack Header or Header {} is empty."),
+    "FRS.0011": (400, "Lack the request parameter, or the request parameter {} is empty."),
+    "FRS.0012": (400, "The request param has wrong format, {}"),
+    "FRS.0013": (400, "The image size is out of range, {}"),
+    "FRS.0014": (400, "The JSON format of the input data is incorrect."),
+    "FRS.0015": (400, "Parse image data failed, {}"),
+    "FRS.0016": (400, "The image format is not supported, {}"),
+    "FRS.0017": (400, "The size of the request body is out of the range {}."),
+    "FRS.0018": (500, "The service inner error."),
+    "FRS.0021": (400, "The URL is invalid, {}"),
+    "FRS.0501": (400, "Detect no face, check out your picture."),
+}
+
+
+class FRSError(Exception):
+    """A failure the client caused (or, for FRS.0018, we did), carrying its FRS code."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        status, template = FRS_ERRORS[code]
+        self.code = code
+        self.status = status
+        self.message = template.format(detail) if "{}" in template else template
+        if detail and "{}" not in template:
+            self.message = f"{template} {detail}"
+        super().__init__(f"{code}: {self.message}")

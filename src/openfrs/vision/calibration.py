@@ -1,0 +1,38 @@
+"""Map a raw cosine between two embeddings to the calibrated 0-1 `similarity` users see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Monotone piecewise-linear map through (cosine, similarity) anchors tied to measured FARs.
+
+    Anchors come from `openfrs eval calibrate` on the evaluation data (see docs/accuracy.md):
+    the cosine thresholds at FAR 1e-2 / 1e-3 / 1e-4 map to fixed similarity values, so a client's
+    FRS-style threshold (0.93 = "same person") keeps a documented false-accept rate.
+    """
+
+    cosines: tuple[float, ...]
+    similarities: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.cosines) != len(self.similarities) or len(self.cosines) < 2:
+            raise ValueError("calibration needs matching anchor lists of length >= 2")
+        if any(b <= a for a, b in zip(self.cosines, self.cosines[1:], strict=False)):
+            raise ValueError("calibration cosines must increase")
+
+    def similarity(self, cosine: float | np.ndarray) -> float | np.ndarray:
+        value = np.interp(cosine, self.cosines, self.similarities)
+        return float(value) if np.ndim(value) == 0 else value
+
+    def cosine_for(self, similarity: float) -> float:
+        """Inverse map, for turning a client's similarity threshold into a cosine one."""
+        return float(np.interp(similarity, self.similarities, self.cosines))
+
+
+# Similarity values the published operating points map to (FRS documents 0.93 as "same person").
+FAR_TARGETS = {1e-2: 0.90, 1e-3: 0.93, 1e-4: 0.96}

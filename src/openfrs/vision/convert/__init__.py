@@ -1,0 +1,1 @@
+"""Offline converters that turn third-party model files into OpenFRS pack artefacts."""

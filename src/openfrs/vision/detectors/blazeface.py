@@ -1,0 +1,195 @@
+"""MediaPipe BlazeFace family (converted from the TFJS graph models) as an OpenFRS detector.
+
+Why BlazeFace: freely licensed (Apache-2.0), tiny and fast on CPU, and batched multi-scale
+views (see tiling.py) make up for its small input so faces down to ~40 px are found in
+large photos. It predicts a box plus 6 keypoints (eyes, nose tip, mouth centre, ear
+tragions) per anchor; mouth corners are not among them, so those two landmarks stay NaN
+until the 68-point landmark stage fills them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from openfrs.vision.detectors.tiling import View, plan_views, render_views, weighted_nms
+from openfrs.vision.runtime import create_session
+from openfrs.vision.types import Box, Face
+
+# Keypoint order of the model, named by image side like LANDMARK_NAMES (index 0 is the
+# subject's right eye, which appears on the image's left in an unmirrored photo).
+KEYPOINT_NAMES = ("left_eye", "right_eye", "nose", "mouth_center", "left_ear", "right_ear")
+
+# dlib HOG rectangle (cx, cy, w, h; inclusive right/bottom) from our box (cx, cy, w, h):
+# hog_cx = cx + A*w, hog_cy = cy + B*h, hog_w = C*w, hog_h = D*h. Fitted by least squares
+# on LFW images where both detectors found one face (tools/fit_hog_box_map.py). dlib's
+# 68-point shape predictor was trained on HOG boxes, so it must be fed boxes like those.
+HOG_BOX_MAP = {"A": 0.0, "B": 0.0, "C": 1.0, "D": 1.0}
+
+
+@dataclass(frozen=True)
+class BlazeFaceSpec:
+    """Geometry of one BlazeFace variant: input size and its SSD anchor grid.
+
+    model_min_px is the smallest face (model pixels) the variant finds reliably; it sets
+    how finely large images are tiled.
+    """
+
+    name: str
+    input_size: int
+    strides: tuple[int, ...]
+    anchors_per_cell: tuple[int, ...]
+    model_min_px: float
+
+
+SPECS = {
+    # 256x256 "back camera" model: 16x16x2 + 8x8x6 = 896 anchors.
+    "blazeface-back": BlazeFaceSpec("blazeface-back", 256, (16, 32), (2, 6), 16.0),
+    # 192x192 full-range model (FPN, 48x48x1 = 2304 anchors); first output is the face head.
+    "facemesh-detection-full": BlazeFaceSpec("facemesh-detection-full", 192, (4,), (1,), 16.0),
+    # 128x128 short-range (selfie distance) model: 16x16x2 + 8x8x6.
+    "facemesh-detection-short": BlazeFaceSpec("facemesh-detection-short", 128, (8, 16), (2, 6),
+                                              20.0),
+}
+
+
+def anchor_centers(spec: BlazeFaceSpec) -> np.ndarray:
+    """(N, 2) anchor centres in model pixels, in the order the heads emit them.
+
+    MediaPipe's anchors here are fixed-size, so only centres matter: per stride, row-major
+    grid cells, each repeated once per anchor of that cell.
+    """
+    centers = []
+    for stride, per_cell in zip(spec.strides, spec.anchors_per_cell, strict=True):
+        cells = spec.input_size // stride
+        ys, xs = np.mgrid[0:cells, 0:cells]
+        grid = np.stack([xs + 0.5, ys + 0.5], axis=-1).reshape(-1, 2) * stride
+        centers.append(np.repeat(grid, per_cell, axis=0))
+    return np.concatenate(centers).astype(np.float32)
+
+
+def split_outputs(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(scores (B,N) logits, regressors (B,N,16)) from either head layout.
+
+    Packed models emit [B,N,17] (score first; the first such output is the face head);
+    the older ones emit per-level score [B,n,1] and regressor [B,n,16] tensors, finest
+    level (most anchors) first.
+    """
+    packed = [o for o in outputs if o.shape[-1] == 17]
+    if packed:
+        return packed[0][..., 0], packed[0][..., 1:]
+    by_level = sorted(outputs, key=lambda o: -o.shape[1])
+    scores = np.concatenate([o[..., 0] for o in by_level if o.shape[-1] == 1], axis=1)
+    regs = np.concatenate([o for o in by_level if o.shape[-1] == 16], axis=1)
+    return scores, regs
+
+
+def to_dlib_box(box: Box) -> Box:
+    """Our box -> the box dlib's HOG detector would draw around the same face (HOG_BOX_MAP)."""
+    m = HOG_BOX_MAP
+    cx, cy = (box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2
+    w, h = box.width, box.height
+    cx, cy, w, h = cx + m["A"] * w, cy + m["B"] * h, m["C"] * w, m["D"] * h
+    return Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+class BlazeFaceDetector:
+    """Finds faces >= min_face px anywhere in an RGB image with one batched model call.
+
+    score_threshold: sigmoid score to keep an anchor (0..1); nms_iou: overlap at which
+    detections are merged; min_face: smallest face (box side, image px) that must be
+    found, which decides how finely large images are tiled (tile=False: whole image only).
+    """
+
+    def __init__(self, model_path: Path, spec: BlazeFaceSpec | str = "blazeface-back",
+                 score_threshold: float = 0.5, nms_iou: float = 0.3, min_face: float = 40.0,
+                 tile: bool = True, max_batch: int = 16,
+                 intra_threads: int | None = None) -> None:
+        self.spec = SPECS[spec] if isinstance(spec, str) else spec
+        self.score_threshold = score_threshold
+        self.nms_iou = nms_iou
+        self.min_face = min_face
+        self.tile = tile
+        self.max_batch = max_batch
+        self.session = create_session(Path(model_path), intra_threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.anchors = anchor_centers(self.spec)
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        """Faces in an RGB uint8 HxWx3 image, boxes/keypoints in image pixels, best first."""
+        height, width = image.shape[:2]
+        views = plan_views(width, height, self.min_face, self.spec.model_min_px,
+                           self.spec.input_size)
+        if not self.tile:
+            views = views[:1]
+        scores, regs = self._infer(render_views(image, views, self.spec.input_size))
+        boxes, probs, points = self._decode(views, scores, regs)
+        merged = weighted_nms(boxes, probs, points, self.nms_iou)
+        floor = 0.75 * self.min_face
+        return [self._face(box, score, pts, width, height) for box, score, pts in merged
+                if max(box[2] - box[0], box[3] - box[1]) >= floor]
+
+    def to_landmark_box(self, box: Box) -> Box:
+        """Box in the convention the dlib 68-point shape predictor was trained on."""
+        return to_dlib_box(box)
+
+    def _infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run the views in chunks of max_batch; returns (B,N) logits and (B,N,16) regs."""
+        scores, regs = [], []
+        for start in range(0, len(batch), self.max_batch):
+            chunk = batch[start:start + self.max_batch].astype(np.float32) / 127.5 - 1.0
+            s, r = split_outputs(self.session.run(None, {self.input_name: chunk}))
+            scores.append(s)
+            regs.append(r)
+        return np.concatenate(scores), np.concatenate(regs)
+
+    def _decode(self, views: list[View], logits: np.ndarray,
+                regs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidates above threshold as image-space boxes (K,4), scores, points (K,6,2)."""
+        threshold = np.log(self.score_threshold / (1.0 - self.score_threshold))
+        all_boxes, all_scores, all_points = [], [], []
+        for i, view in enumerate(views):
+            hits = np.flatnonzero(logits[i] > threshold)
+            if not hits.size:
+                continue
+            r, anchors = regs[i, hits], self.anchors[hits]
+            f = view.side / self.spec.input_size
+            center = (anchors + r[:, :2]) * f + (view.x0, view.y0)
+            half = r[:, 2:4] * f / 2
+            boxes = np.concatenate([center - half, center + half], axis=1)
+            points = (anchors[:, None] + r[:, 4:].reshape(-1, 6, 2)) * f + (view.x0, view.y0)
+            ok = _inside_cuts(boxes, view, margin=2 * f)
+            all_boxes.append(boxes[ok])
+            all_points.append(points[ok])
+            all_scores.append(1.0 / (1.0 + np.exp(-np.clip(logits[i, hits[ok]], -50, 50))))
+        if not all_boxes:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 6, 2))
+        return np.concatenate(all_boxes), np.concatenate(all_scores), np.concatenate(all_points)
+
+    def _face(self, box: np.ndarray, score: float, points: np.ndarray,
+              width: int, height: int) -> Face:
+        landmarks = np.full((5, 2), np.nan, np.float32)
+        landmarks[:3] = points[:3]
+        keypoints = {name: (float(x), float(y)) for name, (x, y) in zip(KEYPOINT_NAMES, points,
+                                                                        strict=True)}
+        return Face(box=Box(*map(float, box)).clipped(width, height), score=score,
+                    landmarks=landmarks,
+                    extras={"keypoints": keypoints, "detector": self.spec.name})
+
+
+def _inside_cuts(boxes: np.ndarray, view: View, margin: float) -> np.ndarray:
+    """False for boxes touching a view edge that cuts through the image (partial faces)."""
+    ok = np.ones(len(boxes), bool)
+    left, top, right, bottom = view.inner
+    x2, y2 = view.x0 + view.side, view.y0 + view.side
+    if left:
+        ok &= boxes[:, 0] > view.x0 + margin
+    if top:
+        ok &= boxes[:, 1] > view.y0 + margin
+    if right:
+        ok &= boxes[:, 2] < x2 - margin
+    if bottom:
+        ok &= boxes[:, 3] < y2 - margin
+    return ok

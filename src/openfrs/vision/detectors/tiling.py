@@ -1,0 +1,130 @@
+"""Multi-scale square views of an image, batched for one fixed-size detector input.
+
+Why: small-input detectors (BlazeFace sees 128-256 px) only find faces that span enough
+model pixels. A whole-image view catches large faces; finer levels of overlapping tiles
+catch small ones, down to the requested minimum face size. All views of all levels are
+stacked into one batch so the model runs once per image.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class View:
+    """A square of the image (x0, y0, side in image pixels) fed to the model.
+
+    `inner` marks which edges (left, top, right, bottom) are cuts through the image
+    rather than image borders: a face touching such an edge is incomplete there and
+    is found whole in an overlapping view.
+    """
+
+    x0: int
+    y0: int
+    side: float
+    inner: tuple[bool, bool, bool, bool] = (False, False, False, False)
+
+
+def _axis_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Evenly spread tile origins covering [0, length) with at least `overlap` shared."""
+    if length <= tile:
+        return [0]
+    count = math.ceil((length - overlap) / (tile - overlap))
+    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
+
+
+def level_sides(width: int, height: int, min_face: float, model_min_px: float,
+                input_size: int, ratio: float = 2.0) -> list[int]:
+    """Square view sides from coarse (whole image) to fine, each at most `ratio` apart.
+
+    A view of side T finds faces >= model_min_px * T / input_size image pixels, so the
+    finest side is the one where that equals `min_face`.
+    """
+    whole = max(width, height)
+    finest = max(int(min_face * input_size / model_min_px), input_size)
+    sides = [whole]
+    while sides[-1] > finest:
+        sides.append(max(finest, math.ceil(sides[-1] / ratio)))
+    return sides
+
+
+def plan_views(width: int, height: int, min_face: float, model_min_px: float,
+               input_size: int) -> list[View]:
+    """Whole-image view plus, when small faces need it, overlapping tiles per finer level.
+
+    Tiles of a level overlap by the largest face the next coarser level cannot see, so
+    every face lies whole inside some view where it spans >= model_min_px model pixels.
+    """
+    sides = level_sides(width, height, min_face, model_min_px, input_size)
+    views = [View(0, 0, float(sides[0]))]
+    for coarse, side in zip(sides, sides[1:], strict=False):
+        overlap = min(side // 2, math.ceil(1.15 * model_min_px * coarse / input_size))
+        xs = _axis_starts(width, side, overlap)
+        ys = _axis_starts(height, side, overlap)
+        for y in ys:
+            for x in xs:
+                inner = (x > 0, y > 0, x + side < width, y + side < height)
+                views.append(View(x, y, float(side), inner))
+    return views
+
+
+def render_views(image: np.ndarray, views: list[View], input_size: int) -> np.ndarray:
+    """Crop+resize every view to input_size², zero-padded past the image border.
+
+    Each level's image is resized once and tiles are sliced from it.
+    """
+    batch = np.zeros((len(views), input_size, input_size, 3), np.uint8)
+    height, width = image.shape[:2]
+    scaled: dict[float, np.ndarray] = {}
+    for i, view in enumerate(views):
+        if view.side not in scaled:
+            f = input_size / view.side
+            size = (max(1, round(width * f)), max(1, round(height * f)))
+            interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+            scaled[view.side] = cv2.resize(image, size, interpolation=interp)
+        level = scaled[view.side]
+        f = input_size / view.side
+        x, y = round(view.x0 * f), round(view.y0 * f)
+        crop = level[y:y + input_size, x:x + input_size]
+        batch[i, :crop.shape[0], :crop.shape[1]] = crop
+    return batch
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of (N,4) and (M,4) x1,y1,x2,y2 boxes."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+def weighted_nms(boxes: np.ndarray, scores: np.ndarray, points: np.ndarray,
+                 iou: float) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """MediaPipe-style blending NMS: each cluster's box/points are score-weighted means.
+
+    Why: BlazeFace fires on many neighbouring anchors; averaging them (instead of keeping
+    the top one) gives steadier boxes, which the landmark stage depends on.
+    """
+    order = np.argsort(-scores)
+    boxes, scores, points = boxes[order], scores[order], points[order]
+    alive = np.ones(len(scores), bool)
+    merged = []
+    overlaps = iou_matrix(boxes, boxes) if len(boxes) else np.zeros((0, 0))
+    for i in range(len(scores)):
+        if not alive[i]:
+            continue
+        members = alive & (overlaps[i] >= iou)
+        members[i] = True
+        alive &= ~members
+        w = scores[members][:, None]
+        box = (boxes[members] * w).sum(0) / w.sum()
+        pts = (points[members] * w[:, :, None]).sum(0) / w.sum()
+        merged.append((box, float(scores[i]), pts))
+    return merged

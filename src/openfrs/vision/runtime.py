@@ -1,0 +1,29 @@
+"""ONNX Runtime sessions: one place that picks providers and thread counts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import onnxruntime as ort
+
+
+def available_providers(prefer_gpu: bool = True) -> list[str]:
+    """CUDA first when the installed onnxruntime build offers it, CPU always last."""
+    have = ort.get_available_providers()
+    chosen = []
+    if prefer_gpu and "CUDAExecutionProvider" in have:
+        chosen.append("CUDAExecutionProvider")
+    chosen.append("CPUExecutionProvider")
+    return chosen
+
+
+def create_session(path: Path, intra_threads: int | None = None) -> ort.InferenceSession:
+    """Open an ONNX model with graph optimisations on and a bounded thread count."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    threads = intra_threads or int(os.environ.get("OPENFRS_INTRA_THREADS", "0")) or 0
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), sess_options=options, providers=available_providers())

@@ -1,0 +1,89 @@
+"""face-detect and face-compare over HTTP with real models and real images."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.models
+
+PROJECT = "p0"
+
+
+def b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def lfw(shared_data: Path, name: str, index: int) -> Path:
+    return shared_data / "lfw-partial" / "images" / name / f"{name}_{index:04d}.jpg"
+
+
+def test_detect_crowd_finds_at_least_five_faces(client, shared_data):
+    response = client.post(f"/v2/{PROJECT}/face-detect",
+                           json={"image_base64": b64(shared_data / "crowd/insightface_t1.jpg")})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-request-id"]
+    faces = response.json()["faces"]
+    assert len(faces) >= 5
+    for face in faces:
+        box = face["bounding_box"]
+        assert set(box) == {"top_left_x", "top_left_y", "width", "height"}
+        assert all(isinstance(v, int) for v in box.values())
+        assert box["width"] >= 20 and box["height"] >= 20
+        assert 0.0 < face["detection_score"] <= 1.0
+        assert len(face["key_points"]) == 5
+        assert "gender" not in face and "age" not in face and "attributes" not in face
+
+
+def test_detect_accepts_multipart_file_and_attributes(client, shared_data):
+    path = lfw(shared_data, "Abdullah", 2)
+    response = client.post(f"/v2/{PROJECT}/face-detect",
+                           files={"image_file": ("a.jpg", path.read_bytes(), "image/jpeg")},
+                           data={"attributes": "1,2,99"})
+    assert response.status_code == 200, response.text
+    faces = response.json()["faces"]
+    assert len(faces) == 1
+    box = faces[0]["bounding_box"]
+    # LFW deep-funneled images are 250x250 with the face in the middle.
+    assert 60 < box["top_left_x"] + box["width"] / 2 < 190
+    assert "age" not in faces[0]
+
+
+def test_compare_same_person_scores_above_threshold(client, shared_data):
+    response = client.post(f"/v2/{PROJECT}/face-compare", json={
+        "image1_base64": b64(lfw(shared_data, "Abdullah", 2)),
+        "image2_base64": b64(lfw(shared_data, "Abdullah", 3)),
+    })
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"image1_face", "image2_face", "similarity"}
+    assert body["similarity"] >= 0.93
+    assert set(body["image1_face"]["bounding_box"]) == {"top_left_x", "top_left_y", "width", "height"}
+
+
+def test_compare_different_people_scores_below_threshold(client, shared_data):
+    response = client.post(f"/v2/{PROJECT}/face-compare", files={
+        "image1_file": ("1.jpg", lfw(shared_data, "Abdullah", 2).read_bytes(), "image/jpeg"),
+        "image2_file": ("2.jpg", lfw(shared_data, "Aaron_Eckhart", 1).read_bytes(), "image/jpeg"),
+    })
+    assert response.status_code == 200, response.text
+    assert 0.0 <= response.json()["similarity"] < 0.93
+
+
+def test_compare_is_symmetric(client, shared_data):
+    a, b = b64(lfw(shared_data, "Abdullah", 2)), b64(lfw(shared_data, "Abdullah", 3))
+    one = client.post(f"/v2/{PROJECT}/face-compare", json={"image1_base64": a, "image2_base64": b})
+    two = client.post(f"/v2/{PROJECT}/face-compare", json={"image1_base64": b, "image2_base64": a})
+    assert one.json()["similarity"] == pytest.approx(two.json()["similarity"], abs=1e-6)
+
+
+def test_health_and_openapi(client):
+    health = client.get("/health")
+    assert health.status_code == 200
+    assert "CPUExecutionProvider" in health.json()["providers"]
+    spec = client.get("/openapi.json").json()
+    assert "/v2/{project_id}/face-detect" in spec["paths"]
+    assert "/v2/{project_id}/face-compare" in spec["paths"]
+    assert client.get("/docs").status_code == 200

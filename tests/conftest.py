@@ -1,0 +1,88 @@
+"""Shared fixtures: the installed model pack, the evaluation data, and a loopback-only network guard."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+from openfrs.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _is_loopback(address: object) -> bool:
+    if not isinstance(address, tuple) or not address:
+        return True  # AF_UNIX paths and the like never leave the machine
+    host = str(address[0]).split("%")[0]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> None:
+    """Any test that tries to reach beyond 127.0.0.1 / ::1 fails instead of sending a packet."""
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
+
+    def guarded(method):
+        def connect(self, address):
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+                raise AssertionError(f"test tried to connect to {address!r}: loopback only")
+            return method(self, address)
+
+        return connect
+
+    socket.socket.connect = guarded(original_connect)
+    socket.socket.connect_ex = guarded(original_connect_ex)
+    yield
+    socket.socket.connect = original_connect
+    socket.socket.connect_ex = original_connect_ex
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data: evaluation data beside the checkout; CI has it, a user's clone may not."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"evaluation data not found at {SHARED_DATA} (tests need ../shared/data)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    return Settings(data_dir=data_dir, auth="off")
+
+
+@pytest.fixture(scope="session")
+def model_pack_dir(settings: Settings) -> Path:
+    pack = settings.model_dir / "default"
+    if not (pack / "manifest.json").exists():
+        pytest.fail(f"no model pack at {pack}: run `make test` (it runs `openfrs models install`)")
+    return pack
+
+
+@pytest.fixture(scope="session")
+def face_service(settings: Settings, model_pack_dir: Path):
+    from openfrs.api.app import build_face_service
+
+    service = build_face_service(settings)
+    yield service
+    service.pool.shutdown()
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, face_service):
+    from fastapi.testclient import TestClient
+
+    from openfrs.api.app import create_app
+
+    with TestClient(create_app(settings, face_service)) as test_client:
+        yield test_client
+
+

