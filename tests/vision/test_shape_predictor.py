@@ -63,10 +63,12 @@ def test_five_points_from_5(reference: dict) -> None:
     shape5, shape68 = reference["shape5"][0], reference["shape68"][0]
     pts = five_points(shape5)
     from68 = five_points(shape68)
-    # eye centres agree with the 68-point ones within a few pixels; mouth is estimated
+    # eye centres agree with the 68-point ones within a few pixels; the rest is estimated
     assert np.abs(pts[:2] - from68[:2]).max() < 4
-    assert np.abs(pts[3:] - from68[3:]).max() < 12
-    assert np.isnan(five_points(shape5, estimate_mouth=False)[3:]).all()
+    assert np.abs(pts[2:] - from68[2:]).max() < 12
+    measured = five_points(shape5, estimate=False)
+    np.testing.assert_array_equal(measured[2], shape5[4])  # nose bottom
+    assert np.isnan(measured[3:]).all()
     with pytest.raises(ValueError):
         five_points(np.zeros((7, 2)))
 

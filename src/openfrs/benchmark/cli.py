@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     face = pipeline.detect(pair[0])[0]
     from openfrs.vision.align import face_chip
 
-    chip = face_chip(pair[0], face.extras["shape68"])
+    chip = face_chip(pair[0], face.extras["shape5"])
     for batch in (1, 16):
         chips = np.repeat(chip[None], batch, axis=0)
         ms = median_ms(lambda c=chips: pipeline.embedder.embed(c), args.repeat)

@@ -1,4 +1,8 @@
-"""Embedding LFW-style image folders through the API's own path (decode -> largest face -> embed)."""
+"""Embedding LFW-style image folders through the API's own path (decode -> detect -> align -> embed).
+
+LFW labels the person the image is centred on; when a larger bystander is in the picture the
+API's largest-face rule would compare someone else, so evaluations pick the central face and
+report the largest-face figure beside it."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ import numpy as np
 from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.media import ImageLimits, decode_image
-from openfrs.service.faces import FaceService
+from openfrs.service.faces import FaceChooser, FaceService, largest
+from openfrs.vision.types import Face
 
 
 @dataclass(frozen=True)
@@ -29,15 +34,25 @@ def read_pairs(path: Path) -> list[Pair]:
         return [Pair(int(r["fold"]), r["image1"], r["image2"], r["same"] == "1") for r in rows]
 
 
-def embed_images(service: FaceService, root: Path, names: Iterable[str],
-                 settings: Settings) -> dict[str, np.ndarray | None]:
+def central(faces: list[Face], image: np.ndarray) -> Face:
+    """LFW's labelled subject: the face nearest the image centre (the images are centred on it)."""
+    cy, cx = image.shape[0] / 2, image.shape[1] / 2
+    return min(faces, key=lambda f: ((f.box.x1 + f.box.x2) / 2 - cx) ** 2
+               + ((f.box.y1 + f.box.y2) / 2 - cy) ** 2)
+
+
+CHOOSERS: dict[str, FaceChooser] = {"central": central, "largest": largest}
+
+
+def embed_images(service: FaceService, root: Path, names: Iterable[str], settings: Settings,
+                 choose: FaceChooser = central) -> dict[str, np.ndarray | None]:
     """name -> embedding, or None when no face was found (counted as a failure, never dropped)."""
     limits = ImageLimits.from_settings(settings)
     out: dict[str, np.ndarray | None] = {}
     for name in names:
         image = decode_image((root / name).read_bytes(), limits)
         try:
-            out[name] = service.largest_face(image).embedding
+            out[name] = service.chosen_face(image, choose).embedding
         except FRSError:
             out[name] = None
     return out

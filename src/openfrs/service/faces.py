@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,13 @@ from openfrs.errors import FRSError
 from openfrs.service.workers import InferencePool
 from openfrs.vision.pipeline import FacePipeline
 from openfrs.vision.types import Face
+
+FaceChooser = Callable[[list[Face], np.ndarray], Face]
+
+
+def largest(faces: list[Face], image: np.ndarray) -> Face:
+    """FRS's rule for compare and search: the largest face in the image."""
+    return max(faces, key=lambda f: f.box.area)
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,16 @@ class FaceService:
 
     def largest_face(self, image: np.ndarray) -> Face:
         """Blocking: the largest face of the image with its embedding (FRS.0501 if none)."""
+        return self.chosen_face(image, largest)
+
+    def chosen_face(self, image: np.ndarray, choose: FaceChooser) -> Face:
+        """Blocking: detect, let `choose` pick one face, embed only that one."""
         faces = self.pipeline.detect(image)
         if not faces:
             raise FRSError("FRS.0501")
-        largest = faces[0]
-        self.pipeline.embed(image, [largest])
-        return largest
+        face = choose(faces, image)
+        self.pipeline.embed(image, [face])
+        return face
 
     async def compare(self, image1: np.ndarray, image2: np.ndarray) -> Comparison:
         """Largest face of each image, as FRS does; similarity is the calibrated 0-1 score."""

@@ -16,6 +16,10 @@ than elegance.  The steps, all from dlib/image_transforms/interpolation.h:
 4. Bilinear sampling (cv2.warpAffine here) of the chip grid, pixels whose 2x2
    neighbourhood leaves the source are black, values truncated to uint8 as dlib's
    ``assign_pixel`` does.
+
+dlib's exact-copy shortcut (angle exactly 0 and rectangle exactly chip-sized) is not
+reproduced; bilinear sampling on the integer grid gives the same pixels there, except
+that a last image row/column touched by the chip reads black.
 """
 
 from __future__ import annotations
@@ -60,24 +64,24 @@ _FIT_68 = np.array([i for i in range(27, 68) if not (55 <= i <= 59 or 65 <= i <=
 
 
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares similarity (Umeyama) mapping src->dst points: returns (2x2 M, t).
+    """Least-squares similarity mapping src->dst 2-D points: returns (2x2 M, t).
 
-    Same formulas and reflection handling as dlib's ``find_similarity_transform``.
+    dlib's ``find_similarity_transform`` is Umeyama's method (SVD of the covariance,
+    reflections excluded).  In 2-D that has a closed form, M = [[a, -b], [b, a]] with
+    a = sum(s.d) / sum(s.s), b = sum(s x d) / sum(s.s) over centred points, which gives
+    the same transform (to ~1e-15) without an SVD.
     """
     src = np.asarray(src, np.float64)
     dst = np.asarray(dst, np.float64)
     mean_src, mean_dst = src.mean(0), dst.mean(0)
-    src_c, dst_c = src - mean_src, dst - mean_dst
-    sigma_src = (src_c ** 2).sum() / len(src)
-    cov = dst_c.T @ src_c / len(src)
-    u, d, vt = np.linalg.svd(cov)
-    s = np.ones(2)
-    det = np.linalg.det(cov)
-    if det < 0 or (det == 0 and np.linalg.det(u) * np.linalg.det(vt) < 0):
-        s[1] = -1.0  # numpy sorts singular values, so index 1 is the smaller one
-    rot = (u * s) @ vt
-    scale = (d * s).sum() / sigma_src if sigma_src != 0 else 1.0
-    m = scale * rot
+    s, d = src - mean_src, dst - mean_dst
+    var = (s * s).sum()
+    if var == 0:
+        m = np.eye(2)
+    else:
+        a = (s * d).sum() / var
+        b = (s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]).sum() / var
+        m = np.array([[a, -b], [b, a]])
     return m, mean_dst - m @ mean_src
 
 
@@ -120,26 +124,32 @@ def _rotated_corners(rect: np.ndarray, angle: float) -> np.ndarray:
     return (corners - centre) @ rot.T + centre
 
 
+_BINOMIAL = np.array([1, 4, 6, 4, 1], np.float32)
+
+
 def pyramid_down2(image: np.ndarray) -> np.ndarray:
-    """dlib pyramid_down<2> on an HxWxC uint8 image: 5x5 binomial, integer /256, stride 2."""
+    """dlib pyramid_down<2> on an HxWxC uint8 image: 5x5 binomial, integer /256, stride 2.
+
+    Output (H-3)//2 x (W-3)//2; pixel (i, j) is the filter centred on (2i+2, 2j+2).  The
+    float32 sums are exact integers (< 2**24), so truncating them reproduces dlib's
+    integer arithmetic bit for bit.
+    """
     h, w = image.shape[:2]
     if h <= 8 or w <= 8:
         return image[:0, :0]
-    src = image.astype(np.uint32)
-    out_w, out_h = (w - 3) // 2, (h - 3) // 2
-    taps = (1, 4, 6, 4, 1)
-    rows = sum(k * src[:, j:j + 2 * out_w:2] for j, k in enumerate(taps))
-    down = sum(k * rows[i:i + 2 * out_h:2] for i, k in enumerate(taps))
-    return (down // 256).astype(np.uint8)
+    out_h, out_w = (h - 3) // 2, (w - 3) // 2
+    sums = cv2.sepFilter2D(image.astype(np.float32), cv2.CV_32F, _BINOMIAL, _BINOMIAL,
+                           borderType=cv2.BORDER_CONSTANT)
+    picked = sums[2:2 + 2 * out_h:2, 2:2 + 2 * out_w:2]
+    return (picked * (1.0 / 256)).astype(np.uint8)
 
 
 def _pyramid_source(image: np.ndarray, rect: np.ndarray, angle: float, chip_area: int):
     """The (possibly downsampled) crop to sample from and the rect in its coordinates."""
     h, w = image.shape[:2]
-    depth, grow, probe = 0, 2.0, _rect_down(rect)
+    grow, probe = 2.0, _rect_down(rect)  # dlib's crop margin grows with the pyramid depth
     while _area(probe) > chip_area:
         probe = _rect_down(probe)
-        depth += 1
         grow = grow * 2 + 2
     corners = _rotated_corners(rect, angle)
     box = np.concatenate([corners.min(0) - grow, corners.max(0) + grow])
@@ -170,7 +180,8 @@ def _sample_bilinear(source: np.ndarray, affine: np.ndarray, size: int) -> np.nd
         fx, fy = np.floor(px), np.floor(py)
         ok = (fx >= 0) & (fy >= 0) & (fx + 1 < w) & (fy + 1 < h)
         chip[~ok] = 0
-    # cv2 rounds, dlib truncates; the epsilon keeps exact integers from flooring down
+    # dlib truncates its double result; the epsilon keeps float32 results that should be
+    # exact integers (flat regions) from flooring one level down
     return np.clip(np.floor(chip + 1e-3), 0, 255).astype(np.uint8)
 
 

@@ -51,16 +51,20 @@ class ShapePredictor:
 
     def __init__(self, path: Path) -> None:
         with np.load(Path(path)) as data:
-            self.initial = data["initial_shape"].astype(np.float32)
-            self.split_idx = data["split_idx"].astype(np.intp)
-            self.split_thresh = data["split_thresh"].astype(np.float32)
-            self.leaves = data["leaf_values"].astype(np.float32)
-            self.anchor_idx = data["anchor_idx"].astype(np.intp)
-            self.deltas = data["deltas"].astype(np.float32)
+            self.initial = data["initial_shape"].astype(np.float32, copy=False)
+            self.split_idx = data["split_idx"].astype(np.intp, copy=False)
+            self.split_thresh = data["split_thresh"].astype(np.float32, copy=False)
+            self.leaves = data["leaf_values"].astype(np.float32, copy=False)
+            self.anchor_idx = data["anchor_idx"].astype(np.intp, copy=False)
+            self.deltas = data["deltas"].astype(np.float32, copy=False)
         self.levels, self.trees, self.splits = self.split_thresh.shape
         self.depth = int(np.log2(self.splits + 1))
-        self._tree_ids = np.arange(self.trees)
-        # flatten leaves per level to (T*(S+1), K*2) for one gather per level
+        # flat per-level tables: node j of tree t is entry t*S + j, leaf l is t*(S+1) + l
+        self._idx1 = self.split_idx[..., 0].reshape(self.levels, -1)
+        self._idx2 = self.split_idx[..., 1].reshape(self.levels, -1)
+        self._thresh = self.split_thresh.reshape(self.levels, -1)
+        self._node_base = np.arange(self.trees) * self.splits
+        self._leaf_base = np.arange(self.trees) * (self.splits + 1) - self.splits
         self._leaves_flat = self.leaves.reshape(self.levels, -1, self.initial.size)
 
     @property
@@ -73,8 +77,8 @@ class ShapePredictor:
         ``image`` is HxWx3 RGB uint8 (or HxW grayscale).  See the module docstring for
         the box convention.
         """
-        if image.ndim not in (2, 3):
-            raise ValueError("image must be HxW or HxWx3")
+        if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+            raise ValueError(f"image must be HxW or HxWx3, got shape {image.shape}")
         left, top, right, bottom = box_to_dlib_rect(box)
         origin = np.array([left, top])
         size = np.array([right - left, bottom - top])
@@ -92,16 +96,17 @@ class ShapePredictor:
         return _intensity(image, img_pts[:, 0], img_pts[:, 1])
 
     def _apply_forest(self, level: int, values: np.ndarray, shape: np.ndarray) -> np.ndarray:
-        idx, thresh = self.split_idx[level], self.split_thresh[level]
+        idx1, idx2, thresh = self._idx1[level], self._idx2[level], self._thresh[level]
         node = np.zeros(self.trees, np.intp)
         for _ in range(self.depth):
-            pair = idx[self._tree_ids, node]
-            go_left = values[pair[:, 0]] - values[pair[:, 1]] > thresh[self._tree_ids, node]
-            node = 2 * node + np.where(go_left, 1, 2)
-        rows = self._tree_ids * (self.splits + 1) + (node - self.splits)
-        stacked = np.concatenate([shape.reshape(1, -1), self._leaves_flat[level][rows]])
+            flat = self._node_base + node
+            go_left = values[idx1[flat]] - values[idx2[flat]] > thresh[flat]
+            node = 2 * node + 2 - go_left  # left child 2i+1, right child 2i+2
+        stacked = np.empty((self.trees + 1, shape.size), np.float32)
+        stacked[0] = shape.reshape(-1)
+        np.take(self._leaves_flat[level], self._leaf_base + node, axis=0, out=stacked[1:])
         # axis-0 reduction adds row by row: the same float32 order as dlib's loop
-        return np.add.reduce(stacked, axis=0, dtype=np.float32).reshape(-1, 2)
+        return np.add.reduce(stacked, axis=0).reshape(-1, 2)
 
 
 # 68-point indices (iBUG 300-W markup, as used by dlib's 68-point model).
@@ -111,15 +116,17 @@ _NOSE_TIP = 30
 _MOUTH_LEFT, _MOUTH_RIGHT = 48, 54
 _NOSE_BOTTOM = 33
 
-def five_points(shape: np.ndarray, estimate_mouth: bool = True) -> np.ndarray:
+
+def five_points(shape: np.ndarray, estimate: bool = True) -> np.ndarray:
     """OpenFRS 5 landmarks (LANDMARK_NAMES order) from a 68- or 5-point dlib shape.
 
     68 points: eye centres (mean of each eye contour), nose tip (30), mouth corners
     (48, 54).  5 points (dlib's 5-point model: 0-1 corners of the eye on the image
     right, 2-3 corners of the eye on the image left, 4 bottom of the nose): eye centres
-    are corner midpoints and the "nose" is the nose *bottom*, not the tip.  That model
-    has no mouth corners: with ``estimate_mouth`` they are placed from dlib's mean face
-    through a similarity fit on eyes + nose bottom, otherwise they are NaN.
+    are corner midpoints.  That model has neither a nose tip nor mouth corners: with
+    ``estimate`` they are placed from dlib's mean face through a similarity fit on the
+    eye centres + nose bottom (on LFW about 0.1 inter-ocular distances off); without
+    it the nose is the measured nose *bottom* and the mouth corners are NaN.
     """
     pts = np.asarray(shape, np.float64)
     if pts.shape == (68, 2):
@@ -128,13 +135,13 @@ def five_points(shape: np.ndarray, estimate_mouth: bool = True) -> np.ndarray:
         return np.asarray(out, np.float32)
     if pts.shape != (5, 2):
         raise ValueError(f"expected a (68, 2) or (5, 2) shape, got {pts.shape}")
-    eye_l, eye_r, nose = pts[2:4].mean(0), pts[0:2].mean(0), pts[4]
-    mouth = np.full((2, 2), np.nan)
-    if estimate_mouth:
-        mean = MEAN_FACE_68  # rows are points 17..67
-        ref = np.stack([mean[_EYE_IMAGE_LEFT.start - 17:_EYE_IMAGE_LEFT.stop - 17].mean(0),
-                        mean[_EYE_IMAGE_RIGHT.start - 17:_EYE_IMAGE_RIGHT.stop - 17].mean(0),
-                        mean[_NOSE_BOTTOM - 17]])
-        m, t = similarity_transform(ref, np.stack([eye_l, eye_r, nose]))
-        mouth = mean[[_MOUTH_LEFT - 17, _MOUTH_RIGHT - 17]] @ m.T + t
-    return np.vstack([eye_l, eye_r, nose, mouth]).astype(np.float32)
+    eye_l, eye_r, nose_bottom = pts[2:4].mean(0), pts[0:2].mean(0), pts[4]
+    if not estimate:
+        return np.vstack([eye_l, eye_r, nose_bottom, np.full((2, 2), np.nan)]).astype(np.float32)
+    mean = MEAN_FACE_68  # row i is landmark 17 + i
+    ref = np.stack([mean[_EYE_IMAGE_LEFT.start - 17:_EYE_IMAGE_LEFT.stop - 17].mean(0),
+                    mean[_EYE_IMAGE_RIGHT.start - 17:_EYE_IMAGE_RIGHT.stop - 17].mean(0),
+                    mean[_NOSE_BOTTOM - 17]])
+    m, t = similarity_transform(ref, np.stack([eye_l, eye_r, nose_bottom]))
+    placed = mean[[_NOSE_TIP - 17, _MOUTH_LEFT - 17, _MOUTH_RIGHT - 17]] @ m.T + t
+    return np.vstack([eye_l, eye_r, placed]).astype(np.float32)

@@ -77,8 +77,7 @@ def _attr(node: dict, key: str, default: Any = None) -> Any:
 class _Graph:
     """Builds the ONNX graph node by node while tracking constants and tensor ranks."""
 
-    def __init__(self, nodes: list[dict], weights: dict[str, np.ndarray]) -> None:
-        self.tf_nodes = nodes
+    def __init__(self, weights: dict[str, np.ndarray]) -> None:
         self.const: dict[str, np.ndarray] = dict(weights)
         self.rank: dict[str, int] = {}
         self.nodes: list[onnx.NodeProto] = []
@@ -86,7 +85,6 @@ class _Graph:
         self.resizes: list[tuple[str, str, np.ndarray]] = []  # (scales init, input, TF size)
         self._count = 0
 
-    # -- plumbing -------------------------------------------------------------------------
     def name(self, ref: str) -> str:
         """TF input reference ("node" or "node:0") -> tensor name (single-output ops only)."""
         return ref.split(":")[0]
@@ -348,54 +346,52 @@ def _set_resize_scales(model: onnx.ModelProto, g: _Graph) -> None:
         init.CopyFrom(numpy_helper.from_array(value, scales))
 
 
-def _signature(doc: dict) -> dict:
-    return doc.get("signature") or doc.get("userDefinedMetadata", {}).get("signature") or {}
-
-
 def _topological(nodes: list[dict]) -> list[dict]:
-    """TFJS stores nodes in arbitrary order; ONNX needs producers before consumers."""
+    """TFJS stores nodes in arbitrary order; ONNX needs producers before consumers.
+
+    Control flow (loops: NextIteration/Merge cycles) is out of scope and is refused.
+    """
     by_name = {n["name"]: n for n in nodes}
     done: set[str] = set()
+    open_: set[str] = set()
     ordered: list[dict] = []
     for root in nodes:
         stack = [(root["name"], False)]
         while stack:
             name, expanded = stack.pop()
-            if name in done or name not in by_name:
-                continue
             if expanded:
+                open_.discard(name)
                 done.add(name)
                 ordered.append(by_name[name])
-                continue
-            stack.append((name, True))
-            stack.extend((i.lstrip("^").split(":")[0], False)
-                         for i in by_name[name].get("input", []))
+            elif name in open_:
+                raise NotImplementedError(f"{name}: graph has a cycle (control flow)")
+            elif name not in done and name in by_name:
+                open_.add(name)
+                stack.append((name, True))
+                stack.extend((i.lstrip("^").split(":")[0], False)
+                             for i in by_name[name].get("input", []))
     return ordered
 
 
 def _output_nodes(doc: dict, nodes: list[dict]) -> list[str]:
     """Graph outputs: the signature's if given, else nodes nobody consumes."""
-    outs = [v["name"].split(":")[0] for v in _signature(doc).get("outputs", {}).values()]
+    signature = doc.get("signature") or doc.get("userDefinedMetadata", {}).get("signature", {})
+    outs = [v["name"].split(":")[0] for v in signature.get("outputs", {}).values()]
     if not outs:
         used = {i.lstrip("^").split(":")[0] for n in nodes for i in n.get("input", [])}
         outs = [n["name"] for n in nodes if n["name"] not in used and n["op"] != "Const"]
     return sorted(outs, key=lambda s: (len(s), s))
 
 
-def _fill_output_types(model: onnx.ModelProto) -> None:
-    """Declare graph outputs with the shapes ONNX shape inference derives for them."""
+def _fill_output_types(model: onnx.ModelProto) -> list[dict]:
+    """Declare graph outputs with their inferred shapes; returns them for the manifest."""
     inferred = onnx.shape_inference.infer_shapes(model)
     known = {v.name: v for v in [*inferred.graph.value_info, *inferred.graph.output]}
+    infos = []
     for out in model.graph.output:
         out.CopyFrom(known[out.name])
-
-
-def _value_infos(model: onnx.ModelProto, names: list[str]) -> list[dict]:
-    by_name = {v.name: v for v in model.graph.output}
-    infos = []
-    for name in names:
-        dims = by_name[name].type.tensor_type.shape.dim
-        infos.append({"name": name, "dtype": "float32",
+        dims = out.type.tensor_type.shape.dim
+        infos.append({"name": out.name, "dtype": "float32",
                       "shape": [d.dim_value if d.HasField("dim_value") else None for d in dims]})
     return infos
 
@@ -410,55 +406,47 @@ def convert_graph_model(model_json: Path, onnx_path: Path,
     model_json = Path(model_json)
     doc = json.loads(model_json.read_text())
     nodes = _topological(doc["modelTopology"]["node"])
-    g = _Graph(nodes, load_weights(model_json, doc["weightsManifest"]))
+    g = _Graph(load_weights(model_json, doc["weightsManifest"]))
     inputs: list[tuple[str, list[int]]] = []
     for node in nodes:
         op, refs = node["op"], [i for i in node.get("input", []) if not i.startswith("^")]
-        if op == "Const":
-            continue
         if op == "Placeholder":
-            dims = [int(d.get("size", -1)) for d in _attr_shape(node)]
-            inputs.append((node["name"], dims))
-            g.rank[node["name"]] = len(dims)
-            continue
-        if op == "Identity" and g.name(refs[0]) in g.const:
+            shape = node.get("attr", {}).get("shape", {}).get("shape", {}).get("dim", [])
+            inputs.append((node["name"], [int(d.get("size", -1)) for d in shape]))
+            g.rank[node["name"]] = len(shape)
+        elif op == "Identity" and g.name(refs[0]) in g.const:
             g.const[node["name"]] = g.const[g.name(refs[0])]
-            continue
-        _HANDLERS.get(op, _simple)(g, node, refs)
-        g.rank.setdefault(node["name"], g.rank.get(g.name(refs[0]), 4) if refs else 0)
-    outputs = _output_nodes(doc, nodes)
-    model = _make_model(g, inputs, outputs)
-    if g.resizes:
-        _set_resize_scales(model, g)
+        elif op != "Const":
+            _HANDLERS.get(op, _simple)(g, node, refs)
+            g.rank.setdefault(node["name"], g.rank.get(g.name(refs[0]), 4) if refs else 0)
+    model = _make_model(g, inputs, _output_nodes(doc, nodes))
+    _set_resize_scales(model, g)
     if input_hw is not None:
-        inputs = [(n, [-1, input_hw[0], input_hw[1], d[3]]) for n, d in inputs]
-        model = _make_model(g, inputs, outputs, resized=model)
-    _fill_output_types(model)
+        for graph_input in model.graph.input:
+            dims = graph_input.type.tensor_type.shape.dim
+            dims[1].dim_value, dims[2].dim_value = input_hw
+        inputs = [(n, [-1, *input_hw, d[3]]) for n, d in inputs]
+    outputs = _fill_output_types(model)
     onnx.checker.check_model(model)
-    onnx_path = Path(onnx_path)
-    onnx_path.parent.mkdir(parents=True, exist_ok=True)
+    Path(onnx_path).parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(onnx_path))
     return {
         "format": "onnx", "opset": OPSET, "layout": "NHWC", "source": model_json.name,
         "inputs": [{"name": n, "dtype": "float32", "shape": [None, *d[1:]]} for n, d in inputs],
-        "outputs": _value_infos(model, outputs),
+        "outputs": outputs,
     }
 
 
-def _attr_shape(node: dict) -> list[dict]:
-    return node.get("attr", {}).get("shape", {}).get("shape", {}).get("dim", [])
-
-
-def _make_model(g: _Graph, inputs: list[tuple[str, list[int]]], outputs: list[str],
-                resized: onnx.ModelProto | None = None) -> onnx.ModelProto:
-    """Assemble the ModelProto (symbolic batch); `resized` supplies fixed-up initializers."""
+def _make_model(g: _Graph, inputs: list[tuple[str, list[int]]],
+                outputs: list[str]) -> onnx.ModelProto:
+    """Assemble the ModelProto; the batch dimension is symbolic."""
     graph_inputs = [helper.make_tensor_value_info(
         n, TensorProto.FLOAT, ["batch", *[d if d > 0 else None for d in dims[1:]]])
         for n, dims in inputs]
     graph_outputs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs]
-    inits = list(resized.graph.initializer) if resized else list(g.inits.values())
-    graph = helper.make_graph(g.nodes, "tfjs_graph", graph_inputs, graph_outputs, inits)
+    graph = helper.make_graph(g.nodes, "tfjs_graph", graph_inputs, graph_outputs,
+                              list(g.inits.values()))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="openfrs.tfjs_graph")
-    model.ir_version = 8
+    model.ir_version = 8  # what opset 17 needs; newer IRs are refused by older runtimes
     return model

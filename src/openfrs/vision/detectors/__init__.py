@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from openfrs.vision.detectors.blazeface import BlazeFaceDetector
+from openfrs.vision.detectors.blazeface import DEFAULT_VARIANT, BlazeFaceDetector
 from openfrs.vision.pack import ModelEntry
 from openfrs.vision.types import Box, Face
 
@@ -27,8 +27,8 @@ def build_detector(entry: ModelEntry, root: Path, min_face_px: float) -> Detecto
     params = entry.params
     return BlazeFaceDetector(
         entry.path(root),
-        spec=params.get("variant", "blazeface-back"),
-        score_threshold=params.get("score_threshold", 0.5),
+        spec=params.get("variant", DEFAULT_VARIANT),
+        score_threshold=params.get("score_threshold"),
         nms_iou=params.get("nms_iou", 0.3),
         min_face=min_face_px,
     )

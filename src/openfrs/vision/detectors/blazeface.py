@@ -22,37 +22,46 @@ from openfrs.vision.types import Box, Face
 # subject's right eye, which appears on the image's left in an unmirrored photo).
 KEYPOINT_NAMES = ("left_eye", "right_eye", "nose", "mouth_center", "left_ear", "right_ear")
 
-# dlib HOG rectangle (cx, cy, w, h; inclusive right/bottom) from our box (cx, cy, w, h):
-# hog_cx = cx + A*w, hog_cy = cy + B*h, hog_w = C*w, hog_h = D*h. Fitted by least squares
-# on LFW images where both detectors found one face (tools/fit_hog_box_map.py). dlib's
-# 68-point shape predictor was trained on HOG boxes, so it must be fed boxes like those.
-HOG_BOX_MAP = {"A": 0.0, "B": 0.0, "C": 1.0, "D": 1.0}
+# dlib HOG rectangle (cx, cy, w, h; w = right-left+1 as dlib's right/bottom are inclusive)
+# from our box (cx, cy, w, h): hog_cx = cx + A*w, hog_cy = cy + B*h, hog_w = C*w,
+# hog_h = D*h. Least squares over ~300 LFW images where both find the central face
+# (tools/fit_hog_box_map.py; mapped-box IoU with HOG's: 0.83 mean for the default variant,
+# 0.81 unmapped). dlib's 68-point shape predictor was trained on HOG boxes.
+HOG_BOX_MAP = {
+    "facemesh-detection-full": {"A": -0.0207, "B": -0.0099, "C": 0.9399, "D": 0.9353},
+    "blazeface-back": {"A": -0.0311, "B": -0.0423, "C": 1.0052, "D": 1.0002},
+    "facemesh-detection-short": {"A": -0.0308, "B": -0.0562, "C": 0.9906, "D": 0.9859},
+}
 
 
 @dataclass(frozen=True)
 class BlazeFaceSpec:
-    """Geometry of one BlazeFace variant: input size and its SSD anchor grid.
+    """Geometry of one BlazeFace variant: input size, SSD anchor grid, tuned defaults.
 
-    model_min_px is the smallest face (model pixels) the variant finds reliably; it sets
-    how finely large images are tiled.
+    model_min_px: smallest face (model pixels) found reliably; it sets how finely large
+    images are tiled. score_threshold: default cut, from bench/detection_eval.py.
     """
 
     name: str
     input_size: int
     strides: tuple[int, ...]
     anchors_per_cell: tuple[int, ...]
-    model_min_px: float
+    model_min_px: float = 20.0
+    score_threshold: float = 0.5
 
 
 SPECS = {
-    # 256x256 "back camera" model: 16x16x2 + 8x8x6 = 896 anchors.
-    "blazeface-back": BlazeFaceSpec("blazeface-back", 256, (16, 32), (2, 6), 16.0),
     # 192x192 full-range model (FPN, 48x48x1 = 2304 anchors); first output is the face head.
-    "facemesh-detection-full": BlazeFaceSpec("facemesh-detection-full", 192, (4,), (1,), 16.0),
+    # The default: best recall/precision balance in bench/detection_eval.py.
+    "facemesh-detection-full": BlazeFaceSpec("facemesh-detection-full", 192, (4,), (1,)),
+    # 256x256 "back camera" model: 16x16x2 + 8x8x6 = 896 anchors; more false positives.
+    "blazeface-back": BlazeFaceSpec("blazeface-back", 256, (16, 32), (2, 6),
+                                    score_threshold=0.7),
     # 128x128 short-range (selfie distance) model: 16x16x2 + 8x8x6.
     "facemesh-detection-short": BlazeFaceSpec("facemesh-detection-short", 128, (8, 16), (2, 6),
-                                              20.0),
+                                              score_threshold=0.7),
 }
+DEFAULT_VARIANT = "facemesh-detection-full"
 
 
 def anchor_centers(spec: BlazeFaceSpec) -> np.ndarray:
@@ -86,9 +95,13 @@ def split_outputs(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return scores, regs
 
 
-def to_dlib_box(box: Box) -> Box:
-    """Our box -> the box dlib's HOG detector would draw around the same face (HOG_BOX_MAP)."""
-    m = HOG_BOX_MAP
+def to_dlib_box(box: Box, variant: str = DEFAULT_VARIANT) -> Box:
+    """Our box -> the box dlib's HOG detector would draw around the same face.
+
+    Edges are exclusive like every Box; as a dlib.rectangle that is (round(x1), round(y1),
+    round(x2) - 1, round(y2) - 1).
+    """
+    m = HOG_BOX_MAP[variant]
     cx, cy = (box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2
     w, h = box.width, box.height
     cx, cy, w, h = cx + m["A"] * w, cy + m["B"] * h, m["C"] * w, m["D"] * h
@@ -96,19 +109,22 @@ def to_dlib_box(box: Box) -> Box:
 
 
 class BlazeFaceDetector:
-    """Finds faces >= min_face px anywhere in an RGB image with one batched model call.
+    """Finds faces >= min_face px anywhere in an RGB image; all views batched per call.
 
-    score_threshold: sigmoid score to keep an anchor (0..1); nms_iou: overlap at which
-    detections are merged; min_face: smallest face (box side, image px) that must be
-    found, which decides how finely large images are tiled (tile=False: whole image only).
+    score_threshold: sigmoid score to keep an anchor (0..1; default the variant's tuned
+    value). nms_iou: overlap at which detections are merged. min_face: smallest face (box
+    side, image px) that must be found; it decides how finely large images are tiled
+    (tile=False: whole image only). max_batch: views per ONNX call; 8 is fastest on a
+    2-thread CPU (4000x3000: ~0.41 s vs ~0.6 s at 32, cache-bound); raise it on a GPU.
     """
 
-    def __init__(self, model_path: Path, spec: BlazeFaceSpec | str = "blazeface-back",
-                 score_threshold: float = 0.5, nms_iou: float = 0.3, min_face: float = 40.0,
-                 tile: bool = True, max_batch: int = 16,
+    def __init__(self, model_path: Path, spec: BlazeFaceSpec | str = DEFAULT_VARIANT,
+                 score_threshold: float | None = None, nms_iou: float = 0.3,
+                 min_face: float = 40.0, tile: bool = True, max_batch: int = 8,
                  intra_threads: int | None = None) -> None:
         self.spec = SPECS[spec] if isinstance(spec, str) else spec
-        self.score_threshold = score_threshold
+        self.score_threshold = (self.spec.score_threshold if score_threshold is None
+                                else score_threshold)
         self.nms_iou = nms_iou
         self.min_face = min_face
         self.tile = tile
@@ -123,7 +139,7 @@ class BlazeFaceDetector:
         views = plan_views(width, height, self.min_face, self.spec.model_min_px,
                            self.spec.input_size)
         if not self.tile:
-            views = views[:1]
+            views = views[:2]  # context + whole image
         scores, regs = self._infer(render_views(image, views, self.spec.input_size))
         boxes, probs, points = self._decode(views, scores, regs)
         merged = weighted_nms(boxes, probs, points, self.nms_iou)
@@ -133,7 +149,7 @@ class BlazeFaceDetector:
 
     def to_landmark_box(self, box: Box) -> Box:
         """Box in the convention the dlib 68-point shape predictor was trained on."""
-        return to_dlib_box(box)
+        return to_dlib_box(box, self.spec.name)
 
     def _infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Run the views in chunks of max_batch; returns (B,N) logits and (B,N,16) regs."""
@@ -148,7 +164,8 @@ class BlazeFaceDetector:
     def _decode(self, views: list[View], logits: np.ndarray,
                 regs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Candidates above threshold as image-space boxes (K,4), scores, points (K,6,2)."""
-        threshold = np.log(self.score_threshold / (1.0 - self.score_threshold))
+        p = min(max(self.score_threshold, 1e-6), 1 - 1e-6)
+        threshold = np.log(p / (1.0 - p))  # compare logits, skip the sigmoid for misses
         all_boxes, all_scores, all_points = [], [], []
         for i, view in enumerate(views):
             hits = np.flatnonzero(logits[i] > threshold)
@@ -160,7 +177,9 @@ class BlazeFaceDetector:
             half = r[:, 2:4] * f / 2
             boxes = np.concatenate([center - half, center + half], axis=1)
             points = (anchors[:, None] + r[:, 4:].reshape(-1, 6, 2)) * f + (view.x0, view.y0)
-            ok = _inside_cuts(boxes, view, margin=2 * f)
+            # Faces far below model_min_px are guesses at this scale; a finer view sees them.
+            big_enough = r[:, 2:4].max(axis=1) >= 0.75 * self.spec.model_min_px
+            ok = big_enough & _inside_cuts(boxes, view, margin=2 * f)
             all_boxes.append(boxes[ok])
             all_points.append(points[ok])
             all_scores.append(1.0 / (1.0 + np.exp(-np.clip(logits[i, hits[ok]], -50, 50))))

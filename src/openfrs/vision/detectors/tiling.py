@@ -55,13 +55,18 @@ def level_sides(width: int, height: int, min_face: float, model_min_px: float,
 
 def plan_views(width: int, height: int, min_face: float, model_min_px: float,
                input_size: int) -> list[View]:
-    """Whole-image view plus, when small faces need it, overlapping tiles per finer level.
+    """Context and whole-image views plus, when small faces need it, tiles per finer level.
 
     Tiles of a level overlap by the largest face the next coarser level cannot see, so
     every face lies whole inside some view where it spans >= model_min_px model pixels.
     """
     sides = level_sides(width, height, min_face, model_min_px, input_size)
-    views = [View(0, 0, float(sides[0]))]
+    # Context view: the image centred in a square twice its size. Faces that fill most of
+    # the frame or touch its border (portraits, LFW-style crops) are only found when the
+    # model sees them smaller and with some surroundings.
+    context = 2 * sides[0]
+    views = [View((width - context) // 2, (height - context) // 2, float(context)),
+             View(0, 0, float(sides[0]))]
     for coarse, side in zip(sides, sides[1:], strict=False):
         overlap = min(side // 2, math.ceil(1.15 * model_min_px * coarse / input_size))
         xs = _axis_starts(width, side, overlap)
@@ -74,7 +79,7 @@ def plan_views(width: int, height: int, min_face: float, model_min_px: float,
 
 
 def render_views(image: np.ndarray, views: list[View], input_size: int) -> np.ndarray:
-    """Crop+resize every view to input_size², zero-padded past the image border.
+    """Crop+resize every view to input_size², zero-padded outside the image.
 
     Each level's image is resized once and tiles are sliced from it.
     """
@@ -90,8 +95,10 @@ def render_views(image: np.ndarray, views: list[View], input_size: int) -> np.nd
         level = scaled[view.side]
         f = input_size / view.side
         x, y = round(view.x0 * f), round(view.y0 * f)
-        crop = level[y:y + input_size, x:x + input_size]
-        batch[i, :crop.shape[0], :crop.shape[1]] = crop
+        src_x, src_y = max(x, 0), max(y, 0)  # views may start left of / above the image
+        crop = level[src_y:y + input_size, src_x:x + input_size]
+        dst_x, dst_y = src_x - x, src_y - y
+        batch[i, dst_y:dst_y + crop.shape[0], dst_x:dst_x + crop.shape[1]] = crop
     return batch
 
 
