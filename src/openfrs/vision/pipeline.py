@@ -26,6 +26,7 @@ from openfrs.vision.types import Face
 @dataclass(frozen=True)
 class PipelineOptions:
     min_face_px: int = 40
+    intra_threads: int | None = None  # per ONNX session; None = every core
 
 
 class FacePipeline:
@@ -34,11 +35,13 @@ class FacePipeline:
     def __init__(self, pack: ModelPack, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
         detector_entry = pack.entry("detector")
-        self.detector = build_detector(detector_entry, pack.root, self.options.min_face_px)
+        self.detector = build_detector(detector_entry, pack.root, self.options.min_face_px,
+                                       self.options.intra_threads)
         self.landmarker = ShapePredictor(pack.entry("landmarks").path(pack.root))
         self.aligner = ShapePredictor(pack.entry("aligner").path(pack.root))
         embedder_entry = pack.entry("embedder")
-        self.embedder = DlibResnetEmbedder(embedder_entry.path(pack.root))
+        self.embedder = DlibResnetEmbedder(embedder_entry.path(pack.root),
+                                           intra_threads=self.options.intra_threads)
         self.embedder_version = embedder_entry.version
         self.calibration: Calibration = calibration_for(embedder_entry.version)
 

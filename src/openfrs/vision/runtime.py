@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import onnxruntime as ort
@@ -22,8 +21,7 @@ def create_session(path: Path, intra_threads: int | None = None) -> ort.Inferenc
     """Open an ONNX model with graph optimisations on and a bounded thread count."""
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    threads = intra_threads or int(os.environ.get("OPENFRS_INTRA_THREADS", "0")) or 0
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = intra_threads or 0  # 0: ONNX Runtime uses every core
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=options, providers=available_providers())

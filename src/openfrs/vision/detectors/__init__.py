@@ -20,7 +20,8 @@ class Detector(Protocol):
     def to_landmark_box(self, box: Box) -> Box: ...
 
 
-def build_detector(entry: ModelEntry, root: Path, min_face_px: float) -> Detector:
+def build_detector(entry: ModelEntry, root: Path, min_face_px: float,
+                   intra_threads: int | None = None) -> Detector:
     """Instantiate the detector a pack entry names (family + params from the manifest)."""
     if entry.family != "blazeface":
         raise ValueError(f"unknown detector family {entry.family!r}")
@@ -31,6 +32,7 @@ def build_detector(entry: ModelEntry, root: Path, min_face_px: float) -> Detecto
         score_threshold=params.get("score_threshold"),
         nms_iou=params.get("nms_iou", 0.3),
         min_face=min_face_px,
+        intra_threads=intra_threads,
     )
 
 
