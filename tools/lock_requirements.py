@@ -15,13 +15,16 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The package is installed with --no-build-isolation, so its build backend is locked too.
+BUILD_REQUIREMENTS = ["setuptools==80.10.2"]
 
 
 def resolve(report: Path) -> list[dict]:
     with tempfile.TemporaryDirectory() as venv:
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
         subprocess.run([f"{venv}/bin/python", "-m", "pip", "install", "--quiet", "--dry-run",
-                        "--ignore-installed", "--report", str(report), "-e", f"{ROOT}[test]"],
+                        "--ignore-installed", "--report", str(report), "-e", f"{ROOT}[test]",
+                        *BUILD_REQUIREMENTS],
                        check=True)
     return json.loads(report.read_text())["install"]
 
