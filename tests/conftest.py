@@ -101,9 +101,9 @@ def human_models_dir(download_cache: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 def face_service(settings: Settings, model_pack_dir: Path):
-    from openfrs.api.app import build_face_service
+    from openfrs.service.faces import FaceService
 
-    service = build_face_service(settings)
+    service = FaceService.from_settings(settings)
     yield service
     service.pool.shutdown()
 

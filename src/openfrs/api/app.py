@@ -15,23 +15,9 @@ from openfrs.api.requestid import RequestIdMiddleware
 from openfrs.api.routes import faces
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
-from openfrs.service.workers import InferencePool
-from openfrs.vision.pack import load_pack
-from openfrs.vision.pipeline import FacePipeline, PipelineOptions
 from openfrs.vision.runtime import available_providers
 
 log = logging.getLogger("openfrs")
-
-
-def build_face_service(settings: Settings) -> FaceService:
-    pack = load_pack(settings.model_dir / "default")
-    problems = pack.verify()
-    if problems:
-        raise RuntimeError("model pack does not verify: " + "; ".join(problems))
-    options = PipelineOptions(min_face_px=settings.min_face_px,
-                              intra_threads=settings.intra_threads or None)
-    pipeline = FacePipeline(pack, options)
-    return FaceService(pipeline, InferencePool(settings.inference_workers))
 
 
 def create_app(settings: Settings | None = None, face_service: FaceService | None = None) -> FastAPI:
@@ -41,7 +27,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = app.state.face_service is None  # an injected service belongs to its caller
         if owned:
-            app.state.face_service = build_face_service(settings)
+            app.state.face_service = FaceService.from_settings(settings)
         log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(available_providers()))
         yield
         if owned:

@@ -20,8 +20,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, data_dir: Path, model_dir: Path) -> subprocess.Popen:
-    env = {**os.environ, "OPENFRS_AUTH": "off"}
+def start_server(port: int, data_dir: Path, model_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, "OPENFRS_AUTH": "off", **(extra_env or {})}
     cmd = [sys.executable, "-m", "openfrs.cli", "--model-dir", str(model_dir), "serve",
            "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -56,9 +57,10 @@ async def _load(url: str, body: dict, total: int, concurrency: int) -> tuple[flo
 
 
 def compare_rps(image1: bytes, image2: bytes, model_dir: Path, data_dir: Path,
-                total: int = 60, concurrency: int = 4) -> dict[str, float]:
+                total: int = 60, concurrency: int = 4,
+                extra_env: dict[str, str] | None = None) -> dict[str, float]:
     port = free_port()
-    proc = start_server(port, data_dir, model_dir)
+    proc = start_server(port, data_dir, model_dir, extra_env)
     try:
         url = f"http://127.0.0.1:{port}/v2/bench/face-compare"
         body = {"image1_base64": base64.b64encode(image1).decode(),

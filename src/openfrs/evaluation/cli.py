@@ -11,6 +11,7 @@ import numpy as np
 from openfrs.config import Settings
 from openfrs.evaluation.lfw import CHOOSERS, embed_images, pair_cosines, read_pairs
 from openfrs.evaluation.metrics import kfold_accuracy, tar_at_far
+from openfrs.service.faces import FaceService
 
 DEFAULT_LFW = Path("../shared/data/lfw-partial")
 FARS = (1e-2, 1e-3, 1e-4)
@@ -23,10 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
 
 
-def _service(settings: Settings):
-    from openfrs.api.app import build_face_service
-
-    return build_face_service(settings)
+def _service(settings: Settings) -> FaceService:
+    return FaceService.from_settings(settings)
 
 
 def _verification_scores(service, args: argparse.Namespace, settings: Settings, pairs, choose):

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.service.workers import InferencePool
-from openfrs.vision.pipeline import FacePipeline
+from openfrs.vision.pack import PackError, load_pack
+from openfrs.vision.pipeline import FacePipeline, PipelineOptions
 from openfrs.vision.types import Face
 
 FaceChooser = Callable[[list[Face], np.ndarray], Face]
@@ -35,6 +37,17 @@ class FaceService:
     def __init__(self, pipeline: FacePipeline, pool: InferencePool) -> None:
         self.pipeline = pipeline
         self.pool = pool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FaceService:
+        """Load and verify the installed model pack, and start the inference workers."""
+        pack = load_pack(settings.model_dir / "default")
+        problems = pack.verify()
+        if problems:
+            raise PackError("model pack does not verify: " + "; ".join(problems))
+        options = PipelineOptions(min_face_px=settings.min_face_px,
+                                  intra_threads=settings.intra_threads or None)
+        return cls(FacePipeline(pack, options), InferencePool(settings.inference_workers))
 
     async def detect(self, image: np.ndarray) -> list[Face]:
         faces = await self.pool.run(self.pipeline.detect, image)

@@ -23,5 +23,8 @@ def create_session(path: Path, intra_threads: int | None = None) -> ort.Inferenc
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = intra_threads or 0  # 0: ONNX Runtime uses every core
     options.inter_op_num_threads = 1
+    # Several sessions run back to back (detector, embedder): spinning worker threads of one
+    # would steal the cores from the next, so idle threads sleep instead.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=options, providers=available_providers())
