@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,30 @@ def test_detect_accepts_multipart_file_and_attributes(client, shared_data):
     # LFW deep-funneled images are 250x250 with the face in the middle.
     assert 60 < box["top_left_x"] + box["width"] / 2 < 190
     assert "age" not in faces[0]
+
+
+def test_detect_finds_a_40_pixel_face_in_a_large_photo(client, face_service, shared_data):
+    """Scale an LFW photo so its face box is 40 px and paste it into a 1280x960 grey canvas."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    photo = np.asarray(Image.open(lfw(shared_data, "Aaron_Eckhart", 1)).convert("RGB"))
+    box = face_service.pipeline.detect(photo)[0].box
+    scale = 40.0 / box.width
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((960, 1280, 3), 128, np.uint8)
+    canvas[500:500 + small.shape[0], 700:700 + small.shape[1]] = small
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).save(buffer, "PNG")
+    response = client.post(f"/v2/{PROJECT}/face-detect",
+                           json={"image_base64": base64.b64encode(buffer.getvalue()).decode()})
+    assert response.status_code == 200, response.text
+    faces = response.json()["faces"]
+    assert len(faces) == 1
+    found = faces[0]["bounding_box"]
+    assert 30 <= found["width"] <= 52
+    assert abs(found["top_left_x"] - (700 + box.x1 * scale)) < 8
 
 
 def test_compare_same_person_scores_above_threshold(client, shared_data):

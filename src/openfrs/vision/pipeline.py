@@ -46,11 +46,9 @@ class FacePipeline:
         self.calibration: Calibration = calibration_for(embedder_entry.version)
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        """Every face at least min_face_px wide, largest first, with its shapes and 5 landmarks."""
-        faces = [
-            f for f in self.detector.detect(image)
-            if min(f.box.width, f.box.height) >= self.options.min_face_px
-        ]
+        """Every face the detector reports (it owns the min-face rule), largest first, with
+        its shapes and 5 landmarks."""
+        faces = self.detector.detect(image)
         for face in faces:
             dlib_box = self.detector.to_landmark_box(face.box)
             shape68 = self.landmarker.predict(image, dlib_box)
