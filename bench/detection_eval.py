@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from face_baselines import SCRFD, Detections, YuNet  # noqa: E402
 from openfrs.modelpack.archives import default_cache_dir, human_models  # noqa: E402
-from openfrs.vision.convert.tfjs_graph import convert_graph_model  # noqa: E402
+from openfrs.modelpack.convert.tfjs_graph import convert_graph_model  # noqa: E402
 from openfrs.vision.detectors.blazeface import BlazeFaceDetector  # noqa: E402
 from openfrs.vision.detectors.tiling import iou_matrix  # noqa: E402
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from openfrs.modelpack.archives import default_cache_dir, human_models  # noqa: E402
-from openfrs.vision.convert.tfjs_graph import convert_graph_model  # noqa: E402
+from openfrs.modelpack.convert.tfjs_graph import convert_graph_model  # noqa: E402
 from openfrs.vision.detectors.blazeface import DEFAULT_VARIANT, BlazeFaceDetector  # noqa: E402
 
 LFW = ROOT.parent / "shared/data/lfw-partial/images"

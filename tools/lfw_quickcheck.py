@@ -27,9 +27,9 @@ from PIL import Image
 from openfrs.evaluation.lfw import read_pairs
 from openfrs.evaluation.metrics import kfold_accuracy
 from openfrs.modelpack.archives import default_cache_dir, dlib_files
+from openfrs.modelpack.convert.dlib_resnet import convert_resnet
+from openfrs.modelpack.convert.dlib_shape import convert_shape_predictor
 from openfrs.vision.align import face_chip
-from openfrs.vision.convert.dlib_resnet import convert_resnet
-from openfrs.vision.convert.dlib_shape import convert_shape_predictor
 from openfrs.vision.embedder import DlibResnetEmbedder
 from openfrs.vision.shape_predictor import ShapePredictor
 from openfrs.vision.types import Box

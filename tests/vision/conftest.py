@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from openfrs.vision.convert.dlib_resnet import convert_resnet
-from openfrs.vision.convert.dlib_shape import convert_shape_predictor
+from openfrs.modelpack.convert.dlib_resnet import convert_resnet
+from openfrs.modelpack.convert.dlib_shape import convert_shape_predictor
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "dlib_reference.npz"
 DAT_FILES = (

@@ -18,7 +18,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from openfrs.vision.convert.tfjs_graph import convert_graph_model
+from openfrs.modelpack.convert.tfjs_graph import convert_graph_model
 from openfrs.vision.detectors.blazeface import DEFAULT_VARIANT, BlazeFaceDetector, to_dlib_box
 from openfrs.vision.detectors.tiling import iou_matrix
 from openfrs.vision.types import Box, Face

@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 
-from openfrs.vision.convert.dlib_resnet import anet_topology, convert_resnet
+from openfrs.modelpack.convert.dlib_resnet import anet_topology, convert_resnet
 from openfrs.vision.embedder import DlibResnetEmbedder
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from openfrs.vision.convert.dlib_shape import convert_shape_predictor
+from openfrs.modelpack.convert.dlib_shape import convert_shape_predictor
 from openfrs.vision.shape_predictor import ShapePredictor, five_points
 from openfrs.vision.types import Box
 

@@ -34,9 +34,9 @@ def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> d
 
 
 def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Progress) -> dict:
-    from openfrs.vision.convert.dlib_resnet import convert_resnet
-    from openfrs.vision.convert.dlib_shape import convert_shape_predictor
-    from openfrs.vision.convert.tfjs_graph import convert_graph_model
+    from openfrs.modelpack.convert.dlib_resnet import convert_resnet
+    from openfrs.modelpack.convert.dlib_shape import convert_shape_predictor
+    from openfrs.modelpack.convert.tfjs_graph import convert_graph_model
     from openfrs.vision.detectors.blazeface import DEFAULT_VARIANT as DETECTOR
 
     wheel = archives[DLIB_MODELS.name]

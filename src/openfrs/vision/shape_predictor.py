@@ -1,6 +1,6 @@
 """dlib's ERT landmark predictor (``shape_predictor``) re-implemented with numpy.
 
-The model comes from :mod:`openfrs.vision.convert.dlib_shape` (.npz).  Inference mirrors
+The model comes from :mod:`openfrs.modelpack.convert.dlib_shape` (.npz).  Inference mirrors
 dlib/image_processing/shape_predictor.h step by step so results match dlib:
 
 * the shape lives in unit-box coordinates; the box maps (0,0) to its top-left and (1,1)

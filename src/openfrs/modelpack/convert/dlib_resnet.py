@@ -26,7 +26,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from openfrs.vision.convert.dlib_serialize import DlibFormatError, DlibReader
+from openfrs.modelpack.convert.dlib_serialize import DlibFormatError, DlibReader
 
 INPUT_NAME = "chips"
 OUTPUT_NAME = "embedding"

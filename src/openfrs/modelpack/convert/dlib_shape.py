@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openfrs.vision.convert.dlib_serialize import DlibReader
+from openfrs.modelpack.convert.dlib_serialize import DlibReader
 
 FORMAT_VERSION = 1
 
