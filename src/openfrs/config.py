@@ -10,8 +10,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _default_model_dir() -> Path:
-    return Path.home() / ".cache" / "openfrs" / "models"
+def _cache_dir() -> Path:
+    return Path.home() / ".cache" / "openfrs"
 
 
 class Settings(BaseSettings):
@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = Path("./data")
-    model_dir: Path = Field(default_factory=_default_model_dir)
+    model_dir: Path = Field(default_factory=lambda: _cache_dir() / "models")
+    download_dir: Path = Field(default_factory=lambda: _cache_dir() / "downloads")
+    model_pack: str = "default"
     auth: str = "on"  # "off" only for local development; the auth issue adds real checks
 
     # Input limits (FRS: body < 8 MB, resolution < 4096x4096).
@@ -36,10 +38,16 @@ class Settings(BaseSettings):
 
     # Vision.
     min_face_px: int = 40
+    max_faces: int = 100  # largest faces kept per image, like AWS DetectFaces
     # Throughput default: one single-threaded inference worker per core (measured best for
     # concurrent requests, docs/benchmarks.md); raise intra_threads for one-at-a-time latency.
     inference_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     intra_threads: int = 1  # per ONNX session; 0 = every core
+    max_pending_inferences: int = 0  # queued + running jobs before FRS.0033; 0 = 16 per worker
+
+    @property
+    def pack_dir(self) -> Path:
+        return self.model_dir / self.model_pack
 
     @property
     def auth_enabled(self) -> bool:

@@ -1,4 +1,6 @@
-"""The one domain exception: an FRS error code with its HTTP status, raised by any layer below api/."""
+"""The one domain exception: an FRS (or API-gateway) error code with its HTTP status.
+
+Any layer raises it; api/errors.py is the one place that turns it into a response."""
 
 from __future__ import annotations
 
@@ -15,17 +17,20 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0017": (400, "The size of the request body is out of the range {}."),
     "FRS.0018": (500, "The service inner error."),
     "FRS.0021": (400, "The URL is invalid, {}"),
+    "FRS.0033": (429, "Too many requests, {}"),
     "FRS.0501": (400, "Detect no face, check out your picture."),
+    # What Huawei's API gateway answers for a path or method it does not publish.
+    "APIG.0101": (404, "The API does not exist or has not been published in the environment."),
 }
 
 
 class FRSError(Exception):
     """A failure the client caused (or, for FRS.0018, we did), carrying its FRS code."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
-        status, template = FRS_ERRORS[code]
+    def __init__(self, code: str, detail: str = "", status: int | None = None) -> None:
+        default_status, template = FRS_ERRORS[code]
         self.code = code
-        self.status = status
+        self.status = status or default_status
         self.message = template.format(detail) if "{}" in template else template
         if detail and "{}" not in template:
             self.message = f"{template} {detail}"

@@ -32,7 +32,7 @@ def test_detect_crowd_finds_at_least_five_faces(client, shared_data):
         box = face["bounding_box"]
         assert set(box) == {"top_left_x", "top_left_y", "width", "height"}
         assert all(isinstance(v, int) for v in box.values())
-        assert box["width"] >= 20 and box["height"] >= 20
+        assert box["width"] >= 30 and box["height"] >= 30  # 3/4 of the 40-px minimum
         assert 0.0 < face["detection_score"] <= 1.0
         assert len(face["key_points"]) == 5
         assert "gender" not in face and "age" not in face and "attributes" not in face
@@ -95,6 +95,40 @@ def test_compare_different_people_scores_below_threshold(client, shared_data):
     })
     assert response.status_code == 200, response.text
     assert 0.0 <= response.json()["similarity"] < 0.93
+
+
+def test_compare_uses_the_largest_face_of_each_image(client, shared_data):
+    """FRS rule: with two people in image 1, the larger one is compared."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    def photo(name: str, index: int, side: int) -> np.ndarray:
+        rgb = np.asarray(Image.open(lfw(shared_data, name, index)).convert("RGB"))
+        return cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA)
+
+    def png(array: np.ndarray) -> str:
+        buffer = io.BytesIO()
+        Image.fromarray(array).save(buffer, "PNG")
+        return base64.b64encode(buffer.getvalue()).decode()
+
+    def pair(big: str, small: str) -> np.ndarray:
+        canvas = np.full((500, 900, 3), 128, np.uint8)
+        canvas[:500, :500] = photo(big, 2 if big == "Abdullah" else 1, 500)
+        canvas[250:450, 650:850] = photo(small, 2 if small == "Abdullah" else 1, 200)
+        return canvas
+
+    probe = b64(lfw(shared_data, "Abdullah", 3))
+    big_match = client.post(f"/v2/{PROJECT}/face-compare",
+                            json={"image1_base64": png(pair("Abdullah", "Aaron_Eckhart")),
+                                  "image2_base64": probe})
+    small_match = client.post(f"/v2/{PROJECT}/face-compare",
+                              json={"image1_base64": png(pair("Aaron_Eckhart", "Abdullah")),
+                                    "image2_base64": probe})
+    assert big_match.status_code == small_match.status_code == 200
+    assert big_match.json()["similarity"] >= 0.93
+    assert small_match.json()["similarity"] < 0.93
+    assert big_match.json()["image1_face"]["bounding_box"]["width"] > 120
 
 
 def test_compare_is_symmetric(client, shared_data):

@@ -175,3 +175,15 @@ def test_empty_allow_list_allows_nothing() -> None:
     allow = AllowList.parse([])
     assert not allow.allows_host("localhost")
     assert not allow.allows_address(ip_address("127.0.0.1"))
+
+
+def test_allow_listed_unicode_names_match_their_idna_form() -> None:
+    """URL hosts are checked as IDNA A-labels, so Unicode allow-list entries are stored so too."""
+    allow = AllowList.parse(["Bücher.de", "xn--ls8h.la", "\U0001f4a9.example"])
+    assert allow.allows_host("xn--bcher-kva.de")
+    assert allow.allows_host("xn--ls8h.la")
+
+
+@pytest.mark.parametrize("host", ["xn--bcher-kva.de", "XN--BCHER-KVA.DE.", "xn--ls8h.la"])
+def test_a_label_hosts_are_kept_as_ascii_names(host: str) -> None:
+    assert parse_host(host) == host.lower().rstrip(".")

@@ -20,6 +20,7 @@ import pytest
 
 from openfrs.config import Settings
 from openfrs.errors import FRSError
+from openfrs.media.decode import ImageLimits, decode_image
 from openfrs.media.fetch import fetch_url, system_resolver
 
 BODY = b"\x89PNG\r\n\x1a\n pretend image bytes " * 10
@@ -400,3 +401,159 @@ def test_protocol_garbage_is_frs_0021() -> None:
 
     transport = httpx.MockTransport(handler)
     expect_frs("FRS.0021", fetch_url("http://127.0.0.1/", LOCAL, transport=transport))
+
+
+# (g) internationalised host names: always handled in their IDNA (A-label) form -----------------
+
+
+@pytest.mark.parametrize("host", ["bücher.de", "BÜCHER.de", "xn--bcher-kva.de", "XN--BCHER-KVA.DE"])
+def test_idn_host_is_resolved_and_fetched_in_its_idna_form(
+    http_server, make_image, host: str
+) -> None:
+    image = make_image("PNG", 40, 30)
+    http_server.serve("/a.png", image)
+    resolver = FakeResolver({"xn--bcher-kva.de": ["127.0.0.1"]})
+    url = f"http://{host}:{http_server.port}/a.png"
+    data = run(fetch_url(url, LOCAL, resolver=resolver))
+    assert data == image
+    assert decode_image(data, ImageLimits()).shape == (30, 40, 3)
+    assert resolver.calls == [("xn--bcher-kva.de", http_server.port)]
+    assert http_server.request_headers[0]["Host"] == f"xn--bcher-kva.de:{http_server.port}"
+
+
+@pytest.mark.parametrize("entry", ["bücher.de", "xn--bcher-kva.de"])
+def test_idn_host_can_be_allow_listed_in_either_form(http_server, make_image, entry: str) -> None:
+    image = make_image("PNG", 40, 30)
+    http_server.serve("/a.png", image)
+    resolver = FakeResolver({"xn--bcher-kva.de": ["127.0.0.1"]})
+    settings = make_settings(url_allow_hosts=[entry])  # the name, not 127.0.0.1
+    assert run(fetch_url(f"http://bücher.de:{http_server.port}/a.png", settings, resolver=resolver)) == image
+
+
+def test_a_label_that_httpx_cannot_decode_is_still_fetched(http_server, make_image) -> None:
+    """xn--ls8h.la is U+1F4A9 .la: not valid IDNA 2008, so httpx's URL.host raises decoding it."""
+    image = make_image("PNG", 40, 30)
+    http_server.serve("/a.png", image)
+    resolver = FakeResolver({"xn--ls8h.la": ["127.0.0.1"]})
+    url = f"http://xn--ls8h.la:{http_server.port}/a.png"
+    assert run(fetch_url(url, LOCAL, resolver=resolver)) == image
+    assert resolver.calls == [("xn--ls8h.la", http_server.port)]
+    assert http_server.request_headers[0]["Host"] == f"xn--ls8h.la:{http_server.port}"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://xn--ls8h.la/", "https://xn--ls8h.la/", "http://\U0001f4a9.la/", "http://xn--/"]
+)
+def test_undecodable_a_labels_are_frs_0021_when_refused(no_socket_connect, url: str) -> None:
+    resolver = FakeResolver({"xn--ls8h.la": ["10.0.0.1"]})
+    transport = RecordingTransport()
+    expect_frs("FRS.0021", fetch_url(url, make_settings(), resolver=resolver, transport=transport))
+    assert transport.requests == []
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        b"http://xn--ls8h.la/",
+        b"//xn--ls8h.la/a.png",
+        b"http://xn--ls8h.la:-1/",
+        b"http://xn--zz.de/",
+        b"http://xn--/",
+        "http://\U0001f4a9.la/".encode(),
+        b"http://b\xfccher.de/",  # latin-1 on the wire
+        b"http://xn--bcher-kva.de./",
+        b"http://\xff\xfe/",
+        b"http://[fe80::1%25\xe9]/",
+        b"http://%00/",
+        b"http://exa mple.test/",
+        b"http://[::1/",
+        b"http://[::1]:99999/",
+        b"http://images.test:0/",
+        b"http://1.2.3.4.5/",
+    ],
+)
+def test_redirects_to_odd_hosts_are_frs_0021(no_socket_connect, location: bytes) -> None:
+    """Whatever a server puts in Location, the answer is FRS.0021, never an uncaught exception."""
+    sent: list[str] = []
+    looked_up: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        if len(sent) > 1:
+            raise AssertionError(f"the redirect was followed to {request.url}")
+        return httpx.Response(302, headers=[(b"Location", location)])
+
+    async def internal_resolver(host: str, port: int) -> Sequence[str]:
+        looked_up.append(host)
+        return ["10.0.0.1"]  # any name the guard lets through to DNS resolves somewhere internal
+
+    transport = httpx.MockTransport(handler)
+    fetch = fetch_url("http://127.0.0.1/start", LOCAL, resolver=internal_resolver, transport=transport)
+    expect_frs("FRS.0021", fetch)
+    assert sent == ["http://127.0.0.1/start"]
+    assert all(host.isascii() for host in looked_up)
+
+
+# (h) ports --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["images.test", "127.0.0.1", "[::1]"])
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "-1"])
+def test_ports_outside_1_to_65535_are_refused_before_resolving(
+    no_socket_connect, host: str, port: str
+) -> None:
+    resolver = FakeResolver({"images.test": ["127.0.0.1"]})
+    transport = RecordingTransport()
+    settings = make_settings(url_allow_hosts=["127.0.0.1", "::1"])
+    url = f"http://{host}:{port}/a.png"
+    error = expect_frs("FRS.0021", fetch_url(url, settings, resolver=resolver, transport=transport))
+    assert f"port {port}" in error.message
+    assert resolver.calls == []
+    assert transport.requests == []
+
+
+@pytest.mark.parametrize(
+    ("url", "port"),
+    [
+        ("http://images.test/a.png", 80),
+        ("http://images.test:80/a.png", 80),
+        ("https://images.test/a.png", 443),
+        ("http://images.test:443/a.png", 443),
+        ("https://images.test:80/a.png", 80),
+        ("http://images.test:1/a.png", 1),
+        ("http://images.test:8080/a.png", 8080),
+        ("https://images.test:65535/a.png", 65535),
+    ],
+)
+def test_the_port_resolved_is_the_port_connected_to(url: str, port: int) -> None:
+    connected: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "127.0.0.1"
+        default = {"http": 80, "https": 443}[request.url.scheme]
+        connected.append(request.url.port if request.url.port is not None else default)
+        return httpx.Response(200, content=BODY)
+
+    resolver = FakeResolver({"images.test": ["127.0.0.1"]})
+    transport = httpx.MockTransport(handler)
+    assert run(fetch_url(url, LOCAL, resolver=resolver, transport=transport)) == BODY
+    assert resolver.calls == [("images.test", port)]
+    assert connected == [port]
+
+
+# (i) Content-Length that only looks numeric ------------------------------------------------------
+
+
+@pytest.mark.parametrize("declared", [b"\xb2", "١٠".encode(), b"9" * 5000])
+def test_odd_content_length_never_escapes_as_a_non_frs_error(declared: bytes) -> None:
+    """"²".isdigit() is True but int("²") raises; 5000 digits are too many for int()."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=[(b"Content-Length", declared)], content=BODY)
+
+    transport = httpx.MockTransport(handler)
+    fetch = fetch_url("http://127.0.0.1/a.png", LOCAL, transport=transport)
+    if declared.isdigit():
+        expect_frs("FRS.0017", fetch)
+    else:
+        assert run(fetch) == BODY

@@ -42,15 +42,13 @@ def frs_code(call, *args) -> str:
     ],
 )
 def test_picks_the_single_given_field(fields, kind, payload) -> None:
-    source = pick_image_source(fields, "image")
-    assert (source.kind, source.payload) == (kind, payload)
-    assert source.field == f"image_{kind}"
+    assert pick_image_source(fields, "image") == ImageSource(kind, payload)
 
 
 def test_prefixes_for_compare() -> None:
     fields = {"image1_url": "https://example.test/1.jpg", "image2_base64": "aGVsbG8="}
-    assert pick_image_source(fields, "image1").field == "image1_url"
-    assert pick_image_source(fields, "image2").field == "image2_base64"
+    assert pick_image_source(fields, "image1") == ImageSource("url", "https://example.test/1.jpg")
+    assert pick_image_source(fields, "image2") == ImageSource("base64", "aGVsbG8=")
     with pytest.raises(FRSError) as err:
         pick_image_source(fields, "image")
     assert err.value.code == "FRS.0011"
@@ -105,17 +103,23 @@ def test_wrong_types_are_frs_0012(fields) -> None:
     assert frs_code(pick_image_source, fields, "image") == "FRS.0012"
 
 
+@pytest.mark.parametrize(("kind", "payload"), [("file", "text"), ("url", b"bytes"), ("base64", b"x")])
+def test_image_source_payload_type_must_match_its_kind(kind, payload) -> None:
+    with pytest.raises(TypeError):
+        ImageSource(kind, payload)
+
+
 # load_image ----------------------------------------------------------------------------------
 
 
 def test_load_from_base64_data_url(make_image) -> None:
     text = "data:image/png;base64," + base64.b64encode(make_image("PNG", 40, 30)).decode()
-    array = asyncio.run(load_image(ImageSource("base64", text, "image_base64"), SETTINGS))
+    array = asyncio.run(load_image(ImageSource("base64", text), SETTINGS))
     assert array.shape == (30, 40, 3) and array.dtype == np.uint8
 
 
 def test_load_from_file(make_image) -> None:
-    source = ImageSource("file", make_image("JPEG", 40, 30), "image_file")
+    source = ImageSource("file", make_image("JPEG", 40, 30))
     assert asyncio.run(load_image(source, SETTINGS)).shape == (30, 40, 3)
 
 
@@ -126,7 +130,7 @@ def test_load_from_url_uses_the_fetcher(make_image) -> None:
         calls.append(url)
         return make_image("WEBP", 40, 30, lossless=True)
 
-    source = ImageSource("url", "https://images.example.test/a.webp", "image_url")
+    source = ImageSource("url", "https://images.example.test/a.webp")
     array = asyncio.run(load_image(source, SETTINGS, fetcher=fetcher))
     assert array.shape == (30, 40, 3)
     assert calls == ["https://images.example.test/a.webp"]
@@ -136,7 +140,7 @@ def test_load_propagates_fetcher_errors() -> None:
     async def fetcher(url: str, settings: Settings) -> bytes:
         raise FRSError("FRS.0021", "refused")
 
-    source = ImageSource("url", "http://10.0.0.1/", "image_url")
+    source = ImageSource("url", "http://10.0.0.1/")
     with pytest.raises(FRSError) as err:
         asyncio.run(load_image(source, SETTINGS, fetcher=fetcher))
     assert err.value.code == "FRS.0021"
@@ -145,12 +149,12 @@ def test_load_propagates_fetcher_errors() -> None:
 @pytest.mark.parametrize(
     ("source", "code"),
     [
-        (ImageSource("base64", "!!!not base64!!!", "image_base64"), "FRS.0015"),
+        (ImageSource("base64", "!!!not base64!!!"), "FRS.0015"),
         (
-            ImageSource("base64", base64.b64encode(b"plain text").decode(), "image_base64"),
+            ImageSource("base64", base64.b64encode(b"plain text").decode()),
             "FRS.0016",
         ),
-        (ImageSource("file", b"plain text named face.jpg", "image_file"), "FRS.0016"),
+        (ImageSource("file", b"plain text named face.jpg"), "FRS.0016"),
     ],
 )
 def test_load_errors_are_frs(source: ImageSource, code: str) -> None:
@@ -161,7 +165,7 @@ def test_load_errors_are_frs(source: ImageSource, code: str) -> None:
 
 def test_load_applies_settings_limits(make_image) -> None:
     settings = Settings(max_image_side=32)
-    source = ImageSource("file", make_image("PNG", 40, 20), "image_file")
+    source = ImageSource("file", make_image("PNG", 40, 20))
     with pytest.raises(FRSError) as err:
         asyncio.run(load_image(source, settings))
     assert err.value.code == "FRS.0013"

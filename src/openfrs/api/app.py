@@ -15,7 +15,6 @@ from openfrs.api.requestid import RequestIdMiddleware
 from openfrs.api.routes import faces
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
-from openfrs.vision.runtime import available_providers
 
 log = logging.getLogger("openfrs")
 
@@ -28,7 +27,8 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         owned = app.state.face_service is None  # an injected service belongs to its caller
         if owned:
             app.state.face_service = FaceService.from_settings(settings)
-        log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(available_providers()))
+        providers = app.state.face_service.describe()["providers"]
+        log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(providers))
         yield
         if owned:
             app.state.face_service.pool.shutdown()
@@ -49,15 +49,6 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     @app.get("/health", tags=["ops"], summary="Liveness and model status")
     async def health(request: Request) -> dict:
         service: FaceService = request.app.state.face_service
-        pipeline = service.pipeline
-        return {
-            "status": "ok",
-            "version": __version__,
-            "providers": available_providers(),
-            "models": {
-                "detector": type(pipeline.detector).__name__,
-                "embedder": pipeline.embedder_version,
-            },
-        }
+        return {"status": "ok", "version": __version__, **service.describe()}
 
     return app

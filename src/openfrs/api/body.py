@@ -7,25 +7,16 @@ from collections.abc import Mapping
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
+from openfrs.api.errors import short
 from openfrs.errors import FRSError
-from openfrs.media import parse_json_body
+from openfrs.media import parse_json_body, read_capped
 
 Fields = Mapping[str, object]  # str values, bytes for uploaded files, JSON values otherwise
 
 
 async def read_limited(request: Request, max_bytes: int) -> bytes:
     """Stream the body and stop at the limit, so a huge upload is refused without buffering it."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise FRSError("FRS.0017", f"(0, {max_bytes}] bytes")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > max_bytes:
-            raise FRSError("FRS.0017", f"(0, {max_bytes}] bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_capped(request.stream(), max_bytes, request.headers.get("content-length"))
     request._body = body  # let Starlette's form parser reuse what we read
     return body
 
@@ -41,11 +32,13 @@ async def read_fields(request: Request, max_bytes: int) -> Fields:
     try:
         form = await request.form(max_files=8, max_fields=64, max_part_size=max_bytes)
     except Exception as exc:  # python-multipart raises several types for malformed bodies
-        raise FRSError("FRS.0012", f"malformed multipart body: {exc}") from None
-    fields: dict[str, object] = {}
-    for name, value in form.multi_items():
-        if name in fields:
-            raise FRSError("FRS.0012", f"field {name} given more than once")
-        fields[name] = await value.read() if isinstance(value, UploadFile) else value
-    await form.close()
-    return fields
+        raise FRSError("FRS.0012", f"malformed multipart body: {short(exc)}") from None
+    try:
+        fields: dict[str, object] = {}
+        for name, value in form.multi_items():
+            if name in fields:
+                raise FRSError("FRS.0012", f"field {short(name)} given more than once")
+            fields[name] = await value.read() if isinstance(value, UploadFile) else value
+        return fields
+    finally:
+        await form.close()  # spooled temporary files go now, not at garbage collection

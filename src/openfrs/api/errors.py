@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,40 +9,39 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openfrs.errors import FRSError
 
-log = logging.getLogger("openfrs.api")
+MAX_DETAIL = 200  # never echo a client's huge value back in full
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error_code": code, "error_msg": message})
+def error_response(error: FRSError) -> JSONResponse:
+    headers = {"Retry-After": "1"} if error.status == 429 else None  # overload: come back soon
+    return JSONResponse(status_code=error.status, headers=headers,
+                        content={"error_code": error.code, "error_msg": error.message})
+
+
+def short(value: object) -> str:
+    """A client value, cut to a length safe to put in a message."""
+    text = str(value)
+    return text if len(text) <= MAX_DETAIL else text[:MAX_DETAIL] + "..."
 
 
 async def _frs_error(request: Request, exc: FRSError) -> JSONResponse:
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()))
-    detail = f"{where}: {first.get('msg', 'invalid value')}"
-    return error_response(400, "FRS.0012", f"The request param has wrong format, {detail}")
+    return error_response(FRSError("FRS.0012", short(f"{where}: {first.get('msg', 'invalid value')}")))
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code in (404, 405):
-        # What Huawei's API gateway answers for a path or method it does not publish.
-        return error_response(exc.status_code, "APIG.0101",
-                              "The API does not exist or has not been published in the environment.")
-    return error_response(exc.status_code, "FRS.0012", str(exc.detail))
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", "-")
-    log.exception("unhandled error (request %s)", request_id)
-    return error_response(500, "FRS.0018", "The service inner error.")
+        return error_response(FRSError("APIG.0101", status=exc.status_code))
+    return error_response(FRSError("FRS.0012", short(exc.detail), status=exc.status_code))
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Unexpected exceptions are answered by the request-id middleware (FRS.0018 with the id)."""
     app.add_exception_handler(FRSError, _frs_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)

@@ -60,20 +60,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ours[f"detect_ms[{name}]"] = median_ms(lambda im=image: pipeline.detector.detect(im),
                                                args.repeat)
         ours[f"faces[{name}]"] = len(pipeline.detect(image))
-        ours[f"detect_landmarks_ms[{name}]"] = median_ms(lambda im=image: pipeline.detect(im),
-                                                         args.repeat)
+        ours[f"detect_landmarks_ms[{name}]"] = median_ms(
+            lambda im=image: pipeline.detect_with_landmarks(im), args.repeat)
 
     pair = tuple(_load(args.data / p, settings) for p in PAIR)
     face = pipeline.detect(pair[0])[0]
-    from openfrs.vision.align import face_chip
-
-    chip = face_chip(pair[0], face.extras["shape5"])
+    chip = pipeline.aligned_chips(pair[0], [face])[0]
     for batch in (1, 16):
         chips = np.repeat(chip[None], batch, axis=0)
         ms = median_ms(lambda c=chips: pipeline.embedder.embed(c), args.repeat)
         ours[f"embed_faces_per_s[batch={batch}]"] = batch * 1000.0 / ms
     ours["compare_ms"] = median_ms(
-        lambda: [service.largest_face(im) for im in pair], args.repeat
+        lambda: [service.largest_face_blocking(im) for im in pair], args.repeat
     )
     if not args.no_http:
         raw = tuple((args.data / p).read_bytes() for p in PAIR)

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,17 +26,21 @@ def start_server(port: int, data_dir: Path, model_dir: Path,
     env = {**os.environ, "OPENFRS_AUTH": "off", **(extra_env or {})}
     cmd = [sys.executable, "-m", "openfrs.cli", "--model-dir", str(model_dir), "serve",
            "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited: " + proc.stderr.read().decode()[-2000:])
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
+    # The log goes to a file, not a pipe: nobody reads a pipe once the server is up, and a
+    # full one would block the server. The child keeps its own handle after ours is closed.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("server exited: " + log.read().decode(errors="replace")[-2000:])
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        proc.kill()
     raise RuntimeError("server did not become healthy in 60 s")
 
 

@@ -52,7 +52,7 @@ def embed_images(service: FaceService, root: Path, names: Iterable[str], setting
     for name in names:
         image = decode_image((root / name).read_bytes(), limits)
         try:
-            out[name] = service.chosen_face(image, choose).embedding
+            out[name] = service.chosen_face_blocking(image, choose).embedding
         except FRSError:
             out[name] = None
     return out

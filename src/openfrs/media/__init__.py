@@ -1,5 +1,6 @@
 """Request bytes -> validated RGB images: base64, URL fetching (SSRF-guarded) and decoding."""
 
+from openfrs.media._common import read_capped
 from openfrs.media.addresses import AllowList, forbidden_reason, parse_host
 from openfrs.media.base64img import decode_base64
 from openfrs.media.decode import ImageLimits, decode_image
@@ -27,6 +28,7 @@ __all__ = [
     "parse_host",
     "parse_json_body",
     "pick_image_source",
+    "read_capped",
     "read_dimensions",
     "sniff_format",
     "system_resolver",

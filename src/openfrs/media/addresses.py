@@ -20,6 +20,8 @@ from ipaddress import (
     ip_network,
 )
 
+import httpx
+
 from openfrs.errors import FRSError
 
 IPAddress = IPv4Address | IPv6Address
@@ -81,7 +83,7 @@ class AllowList:
             try:
                 networks.append(ip_network(entry, strict=False))
             except ValueError:
-                hostnames.add(entry)
+                hostnames.add(_idna_hostname(entry))
         return cls(frozenset(hostnames), tuple(networks))
 
     def allows_host(self, host: str) -> bool:
@@ -96,11 +98,22 @@ class AllowList:
         )
 
 
+def _idna_hostname(name: str) -> str:
+    """An allow-listed name in the form URL hosts are checked in: IDNA A-labels, as httpx encodes."""
+    if name.isascii():
+        return name
+    try:
+        return httpx.URL(scheme="http", host=name).raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError, ValueError):
+        return name  # cannot match any URL host, like any other nonsense entry
+
+
 def parse_host(host: str) -> IPAddress | str:
     """Canonical form of a URL host: an IP address object, or a lower-case DNS name.
 
-    `host` is what httpx parsed (IDNA-encoded, IPv6 brackets removed). Raises FRS.0021 for hosts
-    that are malformed, or numeric but not a valid IPv4 address.
+    `host` is the URL's wire form, httpx's `raw_host` (IDNA A-labels, IPv6 brackets removed), not
+    its Unicode-decoded `host`. Raises FRS.0021 for hosts that are malformed, or numeric but not
+    a valid IPv4 address.
     """
     name = host.strip().lower().rstrip(".")
     if not name:

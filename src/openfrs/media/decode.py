@@ -17,7 +17,9 @@ from openfrs.media.sniff import read_dimensions, sniff_format
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
-_HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+# Pillow gives these integer greyscale modes (PNG 16-bit greyscale is "I;16"); no supported
+# format decodes to floating point "F".
+_HIGH_DEPTH_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
 _WHITE = (255, 255, 255, 255)
 
 
@@ -57,6 +59,8 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
     fmt = sniff_format(data)
     limits.check(*read_dimensions(data, fmt))
     image = _open_and_load(data, fmt, limits)
+    if fmt == "BMP":
+        image = _drop_unused_bmp_alpha(image)
     _apply_exif_orientation(image)
     return _to_rgb_array(image)
 
@@ -80,6 +84,19 @@ def _open_and_load(data: bytes, fmt: str, limits: ImageLimits) -> Image.Image:
     return image
 
 
+def _drop_unused_bmp_alpha(image: Image.Image) -> Image.Image:
+    """A 32-bpp BMP whose alpha is 0 everywhere is opaque: drop the alpha, do not flatten it.
+
+    Many BMP writers declare an alpha mask but leave those bytes 0 for opaque pixels; taken
+    literally, the whole picture would be transparent and come out pure white. An all-zero
+    alpha carries no information, so it is read as "no alpha" (BMP only: in PNG or WebP an
+    explicit alpha of 0 is deliberate).
+    """
+    if image.mode != "RGBA" or image.getchannel("A").getextrema() != (0, 0):
+        return image
+    return image.convert("RGB")
+
+
 def _apply_exif_orientation(image: Image.Image) -> None:
     """Rotate as the camera meant; a malformed EXIF block is ignored rather than fatal."""
     try:
@@ -92,18 +109,15 @@ def _apply_exif_orientation(image: Image.Image) -> None:
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
     if image.mode in _HIGH_DEPTH_MODES:
-        grey = _high_depth_to_uint8(np.asarray(image), image.mode)
+        grey = _high_depth_to_uint8(np.asarray(image))
         return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
     if image.mode in _ALPHA_MODES or "transparency" in image.info:
         image = _flatten_on_white(image)
-    array = np.array(image.convert("RGB"), dtype=np.uint8, order="C")
-    return array
+    return np.array(image.convert("RGB"), dtype=np.uint8, order="C")
 
 
-def _high_depth_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
+def _high_depth_to_uint8(values: np.ndarray) -> np.ndarray:
     """16-bit (and 32-bit integer) greyscale keeps its top byte; Pillow's convert would clip."""
-    if mode == "F":
-        return np.clip(values, 0, 255).astype(np.uint8)
     clipped = np.clip(values.astype(np.int64), 0, 0xFFFF)
     return (clipped >> 8).astype(np.uint8)
 

@@ -17,7 +17,7 @@ import httpx
 
 from openfrs.config import Settings
 from openfrs.errors import FRSError
-from openfrs.media._common import body_too_large
+from openfrs.media._common import read_capped
 from openfrs.media.addresses import (
     AllowList,
     IPAddress,
@@ -31,6 +31,7 @@ Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_MAX_PORT = 65535
 _MAX_URL_LENGTH = 4096
 _REQUEST_HEADERS = {
     "Accept": "image/*",
@@ -51,7 +52,8 @@ class _Target:
 
     url: httpx.URL
     addresses: tuple[IPAddress, ...]
-    hostname: str | None  # the DNS name, for SNI; None when the URL holds a literal IP
+    port: int  # the port that was validated (and resolved for): the one connected to
+    hostname: str | None  # the DNS name (IDNA A-labels), for SNI; None for a literal IP
 
 
 async def fetch_url(
@@ -108,7 +110,8 @@ async def _follow(
                 continue
             if not 200 <= response.status_code < 300:
                 raise FRSError("FRS.0021", f"the server answered HTTP {response.status_code}")
-            return await _read_capped(response, settings.max_body_bytes)
+            declared = response.headers.get("content-length")
+            return await read_capped(response.aiter_bytes(), settings.max_body_bytes, declared)
         finally:
             await response.aclose()
     raise FRSError("FRS.0021", f"more than {settings.url_max_redirects} redirects")
@@ -123,6 +126,11 @@ async def _send(client: httpx.AsyncClient, target: _Target) -> httpx.Response:
             return await client.send(request, stream=True)
         except httpx.ConnectError as exc:
             last_error = exc
+        except (UnicodeError, ValueError) as exc:
+            # Even with follow_redirects=False, httpx parses a redirect's Location itself (via
+            # URL.host, which IDNA-decodes) to pre-build response.next_request, and lets e.g.
+            # idna.InvalidCodepoint out for `Location: http://xn--ls8h.la/`. Server's fault.
+            raise FRSError("FRS.0021", "the server's redirect Location cannot be parsed") from exc
     assert last_error is not None  # _Guard.check never returns an empty address list
     raise last_error
 
@@ -131,7 +139,7 @@ def _pinned_request(
     client: httpx.AsyncClient, target: _Target, address: IPAddress
 ) -> httpx.Request:
     """A request to the IP itself, carrying the original Host header and TLS server name."""
-    pinned = target.url.copy_with(host=str(address))
+    pinned = target.url.copy_with(host=str(address), port=target.port)
     headers = {**_REQUEST_HEADERS, "Host": target.url.netloc.decode("ascii")}
     extensions: dict[str, str] = {}
     if target.url.scheme == "https" and target.hostname is not None:
@@ -145,23 +153,8 @@ def _redirect_location(current: httpx.URL, response: httpx.Response) -> httpx.UR
         raise FRSError("FRS.0021", f"HTTP {response.status_code} redirect without a Location")
     try:
         return current.join(location)
-    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+    except (httpx.InvalidURL, ValueError, UnicodeError, TypeError) as exc:
         raise FRSError("FRS.0021", "the redirect Location is malformed") from exc
-
-
-async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """Read the body, giving up as soon as it exceeds max_bytes (declared or actual)."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise body_too_large(max_bytes)
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
-            raise body_too_large(max_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _Guard:
@@ -176,13 +169,13 @@ class _Guard:
             raise FRSError("FRS.0021", "only http and https URLs are allowed")
         if url.userinfo:
             raise FRSError("FRS.0021", "credentials in the URL are not allowed")
-        host = parse_host(url.host)
+        host = _url_host(url)
+        port = _url_port(url)  # before any lookup, and the very port the request will use
         if not isinstance(host, str):
             self._check_address(host, None)
-            return _Target(url, (host,), None)
-        port = url.port or _DEFAULT_PORTS[url.scheme]
+            return _Target(url, (host,), port, None)
         addresses = await self._resolve_checked(host, port)
-        return _Target(url, addresses, host)
+        return _Target(url, addresses, port, host)
 
     async def _resolve_checked(self, host: str, port: int) -> tuple[IPAddress, ...]:
         if self._allow.allows_host(host):
@@ -210,3 +203,24 @@ class _Guard:
             return
         where = f"{address} is" if host is None else f"the host {host} resolves to {address},"
         raise FRSError("FRS.0021", f"{where} {reason}, which is not allowed")
+
+
+def _url_host(url: httpx.URL) -> IPAddress | str:
+    """The host as it goes on the wire (IDNA A-labels, no IPv6 brackets), parsed.
+
+    Never `url.host`: httpx turns `xn--` labels back into Unicode there, which raises for
+    A-labels that do not decode (`xn--ls8h.la`) and yields names DNS and SNI do not use.
+    """
+    try:
+        raw = url.raw_host.decode("ascii")
+    except UnicodeDecodeError as exc:  # httpx encodes hosts to ASCII; never let this be a 500
+        raise FRSError("FRS.0021", "the URL host is malformed") from exc
+    return parse_host(raw)
+
+
+def _url_port(url: httpx.URL) -> int:
+    """The explicit port, or the scheme's default; FRS.0021 outside 1-65535 (httpx allows 0)."""
+    port = url.port if url.port is not None else _DEFAULT_PORTS[url.scheme]
+    if not 1 <= port <= _MAX_PORT:
+        raise FRSError("FRS.0021", f"the port {port} is out of range (1-{_MAX_PORT})")
+    return port

@@ -17,7 +17,7 @@ import numpy as np
 
 from openfrs.config import Settings
 from openfrs.errors import FRSError
-from openfrs.media._common import body_too_large
+from openfrs.media._common import check_size
 from openfrs.media.base64img import decode_base64
 from openfrs.media.decode import ImageLimits, decode_image
 from openfrs.media.fetch import fetch_url
@@ -30,11 +30,15 @@ _KINDS: tuple[SourceKind, ...] = ("base64", "url", "file")
 
 @dataclass(frozen=True, slots=True)
 class ImageSource:
-    """Which of the image fields was given (`field` names it for messages), and its value."""
+    """Which kind of image field was given, and its value: bytes for a file, text otherwise."""
 
     kind: SourceKind
     payload: str | bytes
-    field: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.payload, bytes) != (self.kind == "file"):
+            expected = "bytes" if self.kind == "file" else "str"
+            raise TypeError(f"an ImageSource of kind {self.kind!r} needs a {expected} payload")
 
 
 def pick_image_source(fields: Mapping[str, Any], prefix: str = "image") -> ImageSource:
@@ -53,7 +57,7 @@ def pick_image_source(fields: Mapping[str, Any], prefix: str = "image") -> Image
     payload = _payload(kind, name, fields[name])
     if not payload or (isinstance(payload, str) and not payload.strip()):
         raise FRSError("FRS.0011", name)
-    return ImageSource(kind, payload, name)
+    return ImageSource(kind, payload)
 
 
 def _payload(kind: SourceKind, name: str, value: object) -> str | bytes:
@@ -86,18 +90,20 @@ async def load_image(
 
 async def _source_bytes(source: ImageSource, settings: Settings, fetcher: Fetcher) -> bytes:
     payload = source.payload
-    if source.kind == "file":
-        return payload if isinstance(payload, bytes) else payload.encode()
-    text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+    if isinstance(payload, bytes):  # kind "file": ImageSource checks that the two go together
+        return payload
     if source.kind == "url":
-        return await fetcher(text, settings)
-    return await asyncio.to_thread(decode_base64, text)
+        return await fetcher(payload, settings)
+    return await asyncio.to_thread(decode_base64, payload)
 
 
 def parse_json_body(raw: bytes, max_bytes: int) -> dict[str, Any]:
-    """Parse a JSON request body: 0017 if too large, 0011 if empty, 0014 unless a JSON object."""
-    if len(raw) > max_bytes:
-        raise body_too_large(max_bytes)
+    """Parse a JSON request body: 0017 if too large, 0011 if empty, 0014 unless a JSON object.
+
+    A body read with _common.read_capped is within the limit already; the check stays because
+    this is public and callers may hand in bytes from anywhere.
+    """
+    check_size(len(raw), max_bytes)
     if not raw.strip():
         raise FRSError("FRS.0011", "request body")
     try:

@@ -67,4 +67,4 @@ def default_cache_dir() -> Path:
     """Where `openfrs models install` keeps the downloaded archives (beside the packs)."""
     from openfrs.config import Settings
 
-    return Settings().model_dir.parent / "downloads"
+    return Settings().download_dir

@@ -68,6 +68,24 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     return models
 
 
+def _swap_in(staging: Path, pack_dir: Path) -> None:
+    """Replace the pack by two renames: the old pack is set aside until the new one is in place,
+    so a failure leaves one complete pack (a reader may briefly find none and retry)."""
+    aside = pack_dir.with_name(pack_dir.name + ".old")
+    if aside.exists():
+        shutil.rmtree(aside)
+    if pack_dir.exists():
+        pack_dir.rename(aside)
+    try:
+        staging.rename(pack_dir)
+    except OSError:
+        if aside.exists():
+            aside.rename(pack_dir)
+        raise
+    if aside.exists():
+        shutil.rmtree(aside)
+
+
 def install(model_dir: Path, cache_dir: Path, progress: Progress = print, force: bool = False) -> ModelPack:
     """Idempotent: an existing pack of this version that verifies is kept as it is."""
     pack_dir = model_dir / PACK_NAME
@@ -75,10 +93,8 @@ def install(model_dir: Path, cache_dir: Path, progress: Progress = print, force:
         try:
             pack = load_pack(pack_dir)
         except PackError:
-            pack = None
-        if pack and not pack.verify() and json.loads((pack_dir / MANIFEST).read_text()).get(
-            "pack_version"
-        ) == PACK_VERSION:
+            pack = None  # malformed: rebuild
+        if pack and pack.version == PACK_VERSION and not pack.verify():
             progress(f"model pack '{PACK_NAME}' already installed at {pack_dir} (verified)")
             return pack
     progress(f"installing model pack '{PACK_NAME}' into {pack_dir}")
@@ -100,9 +116,7 @@ def install(model_dir: Path, cache_dir: Path, progress: Progress = print, force:
             "models": models,
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        if pack_dir.exists():
-            shutil.rmtree(pack_dir)
-        staging.replace(pack_dir)  # atomic swap: a half-built pack is never visible
+        _swap_in(staging, pack_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from openfrs.aio import gather_or_cancel
 from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.service.workers import InferencePool
-from openfrs.vision.pack import PackError, load_pack
+from openfrs.vision.pack import load_verified_pack
 from openfrs.vision.pipeline import FacePipeline, PipelineOptions
 from openfrs.vision.types import Face
 
@@ -28,39 +28,43 @@ class Comparison:
     face1: Face
     face2: Face
     similarity: float
-    cosine: float
 
 
 class FaceService:
     """Runs the vision pipeline off the event loop and applies the FRS rules around it."""
 
-    def __init__(self, pipeline: FacePipeline, pool: InferencePool) -> None:
+    def __init__(self, pipeline: FacePipeline, pool: InferencePool,
+                 model_versions: dict[str, str] | None = None) -> None:
         self.pipeline = pipeline
         self.pool = pool
+        self.model_versions = model_versions or {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FaceService:
         """Load and verify the installed model pack, and start the inference workers."""
-        pack = load_pack(settings.model_dir / "default")
-        problems = pack.verify()
-        if problems:
-            raise PackError("model pack does not verify: " + "; ".join(problems))
-        options = PipelineOptions(min_face_px=settings.min_face_px,
+        pack = load_verified_pack(settings.pack_dir)
+        options = PipelineOptions(min_face_px=settings.min_face_px, max_faces=settings.max_faces,
                                   intra_threads=settings.intra_threads or None)
-        return cls(FacePipeline(pack, options), InferencePool(settings.inference_workers))
+        versions = {role: entry.version for role, entry in pack.models.items()}
+        pool = InferencePool(settings.inference_workers, settings.max_pending_inferences or None)
+        return cls(FacePipeline(pack, options), pool, versions)
+
+    def describe(self) -> dict[str, object]:
+        """What /health reports: the providers the sessions really run on, and model versions."""
+        return {"providers": self.pipeline.providers(), "models": dict(self.model_versions)}
 
     async def detect(self, image: np.ndarray) -> list[Face]:
-        faces = await self.pool.run(self.pipeline.detect, image)
+        faces = await self.pool.run(self.pipeline.detect_with_landmarks, image)
         if not faces:
             raise FRSError("FRS.0501")
         return faces
 
-    def largest_face(self, image: np.ndarray) -> Face:
-        """Blocking: the largest face of the image with its embedding (FRS.0501 if none)."""
-        return self.chosen_face(image, largest)
+    def largest_face_blocking(self, image: np.ndarray) -> Face:
+        """The largest face of the image with its embedding (FRS.0501 if none); blocks."""
+        return self.chosen_face_blocking(image, largest)
 
-    def chosen_face(self, image: np.ndarray, choose: FaceChooser) -> Face:
-        """Blocking: detect, let `choose` pick one face, embed only that one."""
+    def chosen_face_blocking(self, image: np.ndarray, choose: FaceChooser) -> Face:
+        """Detect, let `choose` pick one face, landmark and embed only that one; blocks."""
         faces = self.pipeline.detect(image)
         if not faces:
             raise FRSError("FRS.0501")
@@ -70,8 +74,9 @@ class FaceService:
 
     async def compare(self, image1: np.ndarray, image2: np.ndarray) -> Comparison:
         """Largest face of each image, as FRS does; similarity is the calibrated 0-1 score."""
-        face1, face2 = await asyncio.gather(
-            self.pool.run(self.largest_face, image1), self.pool.run(self.largest_face, image2)
+        face1, face2 = await gather_or_cancel(
+            self.pool.run(self.largest_face_blocking, image1),
+            self.pool.run(self.largest_face_blocking, image2),
         )
         cosine = float(np.clip(np.dot(face1.embedding, face2.embedding), -1.0, 1.0))
-        return Comparison(face1, face2, self.pipeline.calibration.similarity(cosine), cosine)
+        return Comparison(face1, face2, self.pipeline.calibration.similarity(cosine))

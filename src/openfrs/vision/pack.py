@@ -34,6 +34,7 @@ class ModelEntry:
 class ModelPack:
     root: Path
     name: str
+    version: str  # the installer's pack version; a different one means "rebuild"
     models: dict[str, ModelEntry]
     sources: list[dict]
 
@@ -64,15 +65,30 @@ def file_sha256(path: Path) -> str:
 
 
 def load_pack(root: Path) -> ModelPack:
+    """Read a pack's manifest; any malformed manifest is a PackError (the installer rebuilds)."""
     manifest_path = root / MANIFEST
     if not manifest_path.exists():
         raise PackError(f"no model pack at {root}: run `openfrs models install`")
-    data = json.loads(manifest_path.read_text())
-    if data.get("format") != MANIFEST_FORMAT:
-        raise PackError(f"{manifest_path}: unsupported manifest format {data.get('format')!r}")
-    models = {
-        role: ModelEntry(role=role, family=m["family"], files=m["files"], sha256=m["sha256"],
-                         version=m["version"], params=m.get("params", {}))
-        for role, m in data["models"].items()
-    }
-    return ModelPack(root=root, name=data["pack"], models=models, sources=data.get("sources", []))
+    try:
+        data = json.loads(manifest_path.read_text())
+        if data.get("format") != MANIFEST_FORMAT:
+            raise PackError(f"{manifest_path}: unsupported manifest format {data.get('format')!r}")
+        models = {
+            role: ModelEntry(role=role, family=m["family"], files=m["files"], sha256=m["sha256"],
+                             version=m["version"], params=m.get("params", {}))
+            for role, m in data["models"].items()
+        }
+        return ModelPack(root=root, name=data["pack"], version=str(data.get("pack_version", "")),
+                         models=models,
+                         sources=data.get("sources", []))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise PackError(f"{manifest_path} is malformed ({exc!r}): run `openfrs models install`") from exc
+
+
+def load_verified_pack(root: Path) -> ModelPack:
+    """The pack at `root`, refusing to start on a missing or altered model file."""
+    pack = load_pack(root)
+    problems = pack.verify()
+    if problems:
+        raise PackError("model pack does not verify: " + "; ".join(problems))
+    return pack

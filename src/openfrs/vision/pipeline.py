@@ -1,8 +1,11 @@
 """The face pipeline: detector -> landmarks -> aligned chip -> embedding.
 
-Two dlib shape predictors run per face: the 5-point one aligns the chip exactly as the
-recogniser's reference pipeline does (it scores best on LFW), the 68-point one gives the
-reported key points (real mouth corners) and, later, attribute geometry.
+Each stage runs only for the faces that need it. `detect` is the detector alone (boxes,
+scores, detector key points) for at most `max_faces` faces, largest first. Two dlib shape
+predictors follow on demand: the 68-point one (`landmarks`) gives the reported key points
+(real mouth corners) and, later, attribute geometry; the 5-point one aligns the chip exactly
+as the recogniser's reference pipeline does (it scores best on LFW) and runs inside
+`aligned_chips` / `embed`, so face-compare pays for it on the one face it embeds.
 
 Blocking, pure compute: the service layer runs it in a worker pool, never on the event loop.
 """
@@ -19,21 +22,35 @@ from openfrs.vision.calibration_tables import calibration_for
 from openfrs.vision.detectors import build_detector
 from openfrs.vision.embedder import DlibResnetEmbedder
 from openfrs.vision.pack import ModelPack
+from openfrs.vision.runtime import configure_cv2_threads
 from openfrs.vision.shape_predictor import ShapePredictor, five_points
-from openfrs.vision.types import Face
+from openfrs.vision.types import Box, Face
 
 
 @dataclass(frozen=True)
 class PipelineOptions:
     min_face_px: int = 40
     intra_threads: int | None = None  # per ONNX session; None = every core
+    # Faces kept per image, the largest ones (AWS Rekognition DetectFaces also returns its
+    # 100 largest). Bounds the landmark work a crowded or crafted image can ask for.
+    max_faces: int = 100
+
+    def __post_init__(self) -> None:
+        if self.max_faces < 1:
+            raise ValueError(f"max_faces must be >= 1, got {self.max_faces}")
 
 
 class FacePipeline:
-    """Owns one session per model; safe to call from several threads (ORT sessions are)."""
+    """Owns one session per model; safe to call from several threads (ORT sessions are).
+
+    Stages fill a `Face` in place and skip work already done on it:
+    `face.extras["shape68"]` and a NaN-free `face.landmarks` (`landmarks`),
+    `face.extras["shape5"]` (`aligned_chips` / `embed`), `face.embedding` (`embed`).
+    """
 
     def __init__(self, pack: ModelPack, options: PipelineOptions | None = None) -> None:
         self.options = options or PipelineOptions()
+        configure_cv2_threads(self.options.intra_threads)
         detector_entry = pack.entry("detector")
         self.detector = build_detector(detector_entry, pack.root, self.options.min_face_px,
                                        self.options.intra_threads)
@@ -45,29 +62,59 @@ class FacePipeline:
         self.embedder_version = embedder_entry.version
         self.calibration: Calibration = calibration_for(embedder_entry.version)
 
+    def providers(self) -> list[str]:
+        """Execution providers the sessions really got (a CUDA build can fall back to CPU)."""
+        names: list[str] = []
+        for session in (getattr(self.detector, "session", None), self.embedder.session):
+            for name in session.get_providers() if session is not None else []:
+                if name not in names:
+                    names.append(name)
+        return names
+
     def detect(self, image: np.ndarray) -> list[Face]:
-        """Every face the detector reports (it owns the min-face rule), largest first, with
-        its shapes and 5 landmarks."""
+        """The `max_faces` largest faces the detector reports (it owns the min-face rule),
+        largest first: box (clipped to the image), score, the detector's key points (in
+        `face.landmarks` the mouth corners are NaN until `landmarks` runs). No shapes yet."""
         faces = self.detector.detect(image)
-        for face in faces:
-            dlib_box = self.detector.to_landmark_box(face.box)
-            shape68 = self.landmarker.predict(image, dlib_box)
-            face.extras["shape68"] = shape68
-            face.extras["shape5"] = self.aligner.predict(image, dlib_box)
-            face.landmarks = five_points(shape68)
+        # Stable sort: equal areas keep the detector's best-score-first order.
         faces.sort(key=lambda f: f.box.area, reverse=True)
+        del faces[self.options.max_faces:]
         return faces
 
+    def landmarks(self, image: np.ndarray, faces: list[Face]) -> list[Face]:
+        """68-point shape (`extras["shape68"]`) and the five landmarks from it
+        (`face.landmarks`, no NaN) for exactly these faces, in place; returns `faces`."""
+        for face in faces:
+            if "shape68" not in face.extras:
+                shape68 = self.landmarker.predict(image, self._landmark_box(face))
+                face.extras["shape68"] = shape68
+                face.landmarks = five_points(shape68)
+        return faces
+
+    def detect_with_landmarks(self, image: np.ndarray) -> list[Face]:
+        """`detect` then `landmarks` on every face it returns (what face-detect reports)."""
+        return self.landmarks(image, self.detect(image))
+
+    def aligned_chips(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
+        """(N, 150, 150, 3) uint8 chips aligned on the 5-point shape, which is computed for
+        the faces that lack `extras["shape5"]`."""
+        if not faces:
+            return np.zeros((0, 150, 150, 3), np.uint8)
+        for face in faces:
+            if "shape5" not in face.extras:
+                face.extras["shape5"] = self.aligner.predict(image, self._landmark_box(face))
+        return np.stack([face_chip(image, f.extras["shape5"]) for f in faces])
+
     def embed(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
-        """L2-normalised embeddings for `faces` (one batch through the recogniser)."""
+        """L2-normalised embeddings for `faces` (one batch through the recogniser); each
+        face's `embedding` is set too."""
         if not faces:
             return np.zeros((0, 128), np.float32)
-        chips = np.stack([face_chip(image, f.extras["shape5"]) for f in faces])
-        vectors = self.embedder.embed(chips)
+        vectors = self.embedder.embed(self.aligned_chips(image, faces))
         for face, vector in zip(faces, vectors, strict=True):
             face.embedding = vector
         return vectors
 
-    def similarity(self, a: np.ndarray, b: np.ndarray) -> float:
-        cosine = float(np.clip(np.dot(a, b), -1.0, 1.0))
-        return float(self.calibration.similarity(cosine))
+    def _landmark_box(self, face: Face) -> Box:
+        """The shape predictors' box, from the detector's unclipped box when there is one."""
+        return self.detector.to_landmark_box(face.extras.get("detector_box", face.box))

@@ -1,10 +1,23 @@
-"""ONNX Runtime sessions: one place that picks providers and thread counts."""
+"""ONNX Runtime sessions and OpenCV: one place that picks providers and thread counts."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import onnxruntime as ort
+
+
+def configure_cv2_threads(intra_threads: int | None) -> None:
+    """Make OpenCV single-threaded when inference runs single-threaded sessions.
+
+    Why: intra_threads == 1 means the service runs one single-threaded worker per core;
+    OpenCV's own pool would still spread every cv2.resize / warpAffine over all cores in
+    every worker and oversubscribe them. Otherwise cv2's default is left alone. The
+    setting is process-wide (cv2.setNumThreads), like the workers sharing it.
+    """
+    if intra_threads == 1:
+        cv2.setNumThreads(1)
 
 
 def available_providers(prefer_gpu: bool = True) -> list[str]:

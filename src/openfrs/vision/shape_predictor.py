@@ -67,10 +67,6 @@ class ShapePredictor:
         self._leaf_base = np.arange(self.trees) * (self.splits + 1) - self.splits
         self._leaves_flat = self.leaves.reshape(self.levels, -1, self.initial.size)
 
-    @property
-    def num_points(self) -> int:
-        return int(self.initial.shape[0])
-
     def predict(self, image: np.ndarray, box: Box) -> np.ndarray:
         """Landmarks (K, 2) float32 in image pixel coordinates (x, y).
 

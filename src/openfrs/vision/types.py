@@ -43,7 +43,12 @@ class Box:
 
 @dataclass
 class Face:
-    """One detected face: box, detector confidence, five landmarks (5x2 float32)."""
+    """One detected face: box, detector confidence, five landmarks (5x2 float32).
+
+    `box` is clipped to the image; a point no model computed yet is NaN in `landmarks`.
+    `extras` holds per-model data, e.g. "detector_box" (the detector's unclipped box),
+    "keypoints", "shape68" and "shape5" (filled by the pipeline stages that need them).
+    """
 
     box: Box
     score: float

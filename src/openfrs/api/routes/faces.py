@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Depends, Request
 
+from openfrs.aio import gather_or_cancel
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import Fields, read_fields
 from openfrs.api.render import compare_face, detect_face
-from openfrs.errors import FRSError
 from openfrs.media import load_image, pick_image_source
+from openfrs.service.attributes import parse_attributes
 from openfrs.service.faces import FaceService
 
 router = APIRouter(tags=["faces"])
-
-# FRS attribute codes ever documented; unknown ones are ignored, not rejected.
-KNOWN_ATTRIBUTE_CODES = frozenset({*range(0, 14), 21})
-
-
-def parse_attributes(value: object) -> frozenset[int]:
-    """`attributes` is a comma-separated list of integer codes, e.g. "1,2,21"."""
-    if value is None or value == "":
-        return frozenset()
-    if not isinstance(value, str):
-        raise FRSError("FRS.0012", "attributes must be a comma-separated string of codes")
-    codes = set()
-    for token in value.split(","):
-        token = token.strip()
-        if not token:
-            continue
-        if not token.isdigit():
-            raise FRSError("FRS.0012", f"attributes: {token!r} is not a code")
-        codes.add(int(token))
-    return frozenset(codes & KNOWN_ATTRIBUTE_CODES)
-
 
 def _service(request: Request) -> FaceService:
     return request.app.state.face_service
@@ -57,7 +35,7 @@ async def face_detect(request: Request, principal: Principal = Depends(authentic
 @router.post("/v2/{project_id}/face-compare", summary="Compare two faces (FRS CompareFace)")
 async def face_compare(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
-    image1, image2 = await asyncio.gather(
+    image1, image2 = await gather_or_cancel(
         _image(request, fields, "image1"), _image(request, fields, "image2")
     )
     result = await _service(request).compare(image1, image2)

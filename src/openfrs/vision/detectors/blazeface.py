@@ -134,7 +134,11 @@ class BlazeFaceDetector:
         self.anchors = anchor_centers(self.spec)
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        """Faces in an RGB uint8 HxWx3 image, boxes/keypoints in image pixels, best first."""
+        """Faces in an RGB uint8 HxWx3 image, boxes/keypoints in image pixels, best first.
+
+        `Face.box` is clipped to the image; `extras["detector_box"]` is the box as predicted
+        (it may reach past the border) and is what `to_landmark_box` should be given.
+        """
         height, width = image.shape[:2]
         views = plan_views(width, height, self.min_face, self.spec.model_min_px,
                            self.spec.input_size)
@@ -193,9 +197,12 @@ class BlazeFaceDetector:
         landmarks[:3] = points[:3]
         keypoints = {name: (float(x), float(y)) for name, (x, y) in zip(KEYPOINT_NAMES, points,
                                                                         strict=True)}
-        return Face(box=Box(*map(float, box)).clipped(width, height), score=score,
-                    landmarks=landmarks,
-                    extras={"keypoints": keypoints, "detector": self.spec.name})
+        # A face cut by the image border keeps its whole (unclipped) box for the landmark
+        # stage: clipping it would squeeze the box the shape predictor positions from.
+        detector_box = Box(*map(float, box))
+        return Face(box=detector_box.clipped(width, height), score=score, landmarks=landmarks,
+                    extras={"keypoints": keypoints, "detector": self.spec.name,
+                            "detector_box": detector_box})
 
 
 def _inside_cuts(boxes: np.ndarray, view: View, margin: float) -> np.ndarray:
