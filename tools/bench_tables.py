@@ -25,9 +25,9 @@ def main(path: Path) -> None:
         ("detection, 1280×886 crowd (6 faces)", f"{ours['detect_ms[1280x886]']:.1f} ms",
          f"{peer.get('detect_ms[1280x886]', 0):.1f} ms",
          f"{ratio.get('peer/ours detect_ms[1280x886]', 0):.1f}×"),
-        ("detection + 5- and 68-point landmarks, 640×480",
+        ("detection + 68-point landmarks, 640×480",
          f"{ours['detect_landmarks_ms[640x480]']:.1f} ms", "—", ""),
-        ("detection + 5- and 68-point landmarks, 1280×886",
+        ("detection + 68-point landmarks, 1280×886",
          f"{ours['detect_landmarks_ms[1280x886]']:.1f} ms", "—", ""),
         ("embedding, batch 1", per_s("embed_faces_per_s[batch=1]"),
          f"{1000 / peer['embed_ms_per_face']:.1f} faces/s ({peer['embed_ms_per_face']:.1f} ms/face)"
