@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     url_allow_hosts: list[str] = Field(default_factory=list)  # hostnames, IPs or CIDRs allowed
     url_max_redirects: int = 3
 
+    # Face sets (FRS defaults: 10 sets per project, 100,000 faces per set).
+    max_face_sets: int = 10
+    default_face_set_capacity: int = 100_000
+    max_face_set_capacity: int = 100_000  # may be raised to 10,000,000 and beyond
+
     # Vision.
     min_face_px: int = 40
     max_faces: int = 100  # largest faces kept per image, like AWS DetectFaces

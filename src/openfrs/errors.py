@@ -18,6 +18,10 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0018": (500, "The service inner error."),
     "FRS.0021": (400, "The URL is invalid, {}"),
     "FRS.0033": (429, "Too many requests, {}"),
+    "FRS.0301": (400, "Cannot create an existing face set, {}"),
+    "FRS.0302": (400, "The face set does not exist, {}"),
+    # OpenFRS-assigned in FRS's face-set range (Huawei documents no code for this limit).
+    "FRS.0305": (400, "The number of face sets exceeds the limit, {}"),
     "FRS.0501": (400, "Detect no face, check out your picture."),
     # What Huawei's API gateway answers for a path or method it does not publish.
     "APIG.0101": (404, "The API does not exist or has not been published in the environment."),

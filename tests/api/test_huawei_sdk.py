@@ -16,12 +16,18 @@ from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.formdata import FormFile
 from huaweicloudsdkfrs.v2 import (
     CompareFaceByBase64Request,
+    CreateFaceSetReq,
+    CreateFaceSetRequest,
+    DeleteFaceSetRequest,
     DetectFaceByBase64Request,
     DetectFaceByFileRequest,
     DetectFaceByFileRequestBody,
     FaceCompareBase64Req,
     FaceDetectBase64Req,
     FrsClient,
+    ShowAllFaceSetsRequest,
+    ShowFaceSetRequest,
+    TypeInfo,
 )
 
 from openfrs.benchmark.http_load import free_port, start_server
@@ -81,3 +87,21 @@ def test_sdk_sees_frs_error_codes(sdk):
     assert caught.value.status_code == 400
     assert caught.value.error_code == "FRS.0016"
     assert caught.value.request_id
+
+
+def test_sdk_face_set_lifecycle(sdk):
+    body = CreateFaceSetReq(face_set_name="sdk_set", face_set_capacity=10_000,
+                            external_fields={"age": TypeInfo(type="integer")})
+    created = sdk.create_face_set(CreateFaceSetRequest(body=body))
+    assert created.face_set_info.face_set_name == "sdk_set"
+    assert created.face_set_info.face_set_capacity == 10_000
+    shown = sdk.show_face_set(ShowFaceSetRequest(face_set_name="sdk_set"))
+    assert shown.face_set_info.face_set_id == created.face_set_info.face_set_id
+    assert shown.face_set_info.face_number == 0
+    listed = sdk.show_all_face_sets(ShowAllFaceSetsRequest())
+    assert "sdk_set" in [info.face_set_name for info in listed.face_sets_info]
+    deleted = sdk.delete_face_set(DeleteFaceSetRequest(face_set_name="sdk_set"))
+    assert deleted.face_set_name == "sdk_set"
+    with pytest.raises(ClientRequestException) as caught:
+        sdk.show_face_set(ShowFaceSetRequest(face_set_name="sdk_set"))
+    assert caught.value.error_code == "FRS.0302"

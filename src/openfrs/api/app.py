@@ -12,11 +12,14 @@ from openfrs import __version__
 from openfrs.api.auth import NoAuth, NotConfiguredAuth
 from openfrs.api.errors import install_error_handlers
 from openfrs.api.requestid import RequestIdMiddleware
-from openfrs.api.routes import faces
+from openfrs.api.routes import faces, facesets
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
+from openfrs.service.facesets import FaceSetService
+from openfrs.store.sqlite import SQLiteMetadataStore
 
 log = logging.getLogger("openfrs")
+METADATA_FILE = "openfrs.db"
 
 
 def create_app(settings: Settings | None = None, face_service: FaceService | None = None) -> FastAPI:
@@ -27,9 +30,13 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         owned = app.state.face_service is None  # an injected service belongs to its caller
         if owned:
             app.state.face_service = FaceService.from_settings(settings)
+        store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
+        embedder = app.state.face_service.model_versions.get("embedder", "unknown")
+        app.state.face_set_service = FaceSetService(store, settings, embedder)
         providers = app.state.face_service.describe()["providers"]
         log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(providers))
         yield
+        store.close()
         if owned:
             app.state.face_service.pool.shutdown()
 
@@ -45,6 +52,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(faces.router)
+    app.include_router(facesets.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness and model status")
     async def health(request: Request) -> dict:

@@ -21,6 +21,11 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     return body
 
 
+async def read_json_object(request: Request, max_bytes: int) -> dict:
+    """Endpoints that take JSON only (face-set management)."""
+    return parse_json_body(await read_limited(request, max_bytes), max_bytes)
+
+
 async def read_fields(request: Request, max_bytes: int) -> Fields:
     """JSON object or multipart form -> {name: value}; files become their bytes."""
     raw = await read_limited(request, max_bytes)

@@ -1,0 +1,56 @@
+"""FRS v2 face-set management: create, list, show, delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from openfrs.api.auth import Principal, authenticate
+from openfrs.api.body import read_json_object
+from openfrs.service.facesets import FaceSetService
+from openfrs.store.records import FaceSetRecord
+
+router = APIRouter(tags=["face sets"])
+
+
+def face_set_info(record: FaceSetRecord) -> dict[str, object]:
+    """FRS FaceSetInfo; the schema is echoed in its request form {name: {"type": t}}."""
+    return {
+        "face_set_name": record.name,
+        "face_set_id": record.face_set_id,
+        "create_date": record.created_at,
+        "face_set_capacity": record.capacity,
+        "face_number": record.face_number,
+        "external_fields": {name: {"type": kind} for name, kind in record.external_fields.items()},
+    }
+
+
+def _service(request: Request) -> FaceSetService:
+    return request.app.state.face_set_service
+
+
+@router.post("/v2/{project_id}/face-sets", summary="Create a face set (FRS CreateFaceSet)")
+async def create_face_set(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    fields = await read_json_object(request, request.app.state.settings.max_body_bytes)
+    record = await _service(request).create(principal.project_id, fields)
+    return {"face_set_info": face_set_info(record)}
+
+
+@router.get("/v2/{project_id}/face-sets", summary="List face sets (FRS ShowAllFaceSets)")
+async def list_face_sets(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    records = await _service(request).list(principal.project_id)
+    return {"face_sets_info": [face_set_info(r) for r in records]}
+
+
+@router.get("/v2/{project_id}/face-sets/{face_set_name}", summary="Show a face set (FRS ShowFaceSet)")
+async def show_face_set(face_set_name: str, request: Request,
+                        principal: Principal = Depends(authenticate)) -> dict:
+    record = await _service(request).get(principal.project_id, face_set_name)
+    return {"face_set_info": face_set_info(record)}
+
+
+@router.delete("/v2/{project_id}/face-sets/{face_set_name}",
+               summary="Delete a face set and all its faces (FRS DeleteFaceSet)")
+async def delete_face_set(face_set_name: str, request: Request,
+                          principal: Principal = Depends(authenticate)) -> dict:
+    await _service(request).delete(principal.project_id, face_set_name)
+    return {"face_set_name": face_set_name}

@@ -1,0 +1,115 @@
+"""Face-set use cases (FRS CreateFaceSet, ShowAllFaceSets, ShowFaceSet, DeleteFaceSet)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import string
+from datetime import UTC, datetime
+
+from openfrs.config import Settings
+from openfrs.errors import FRSError
+from openfrs.store.records import FaceSetRecord
+from openfrs.store.sqlite import (
+    DuplicateFaceSet,
+    DuplicateFaceSetId,
+    SQLiteMetadataStore,
+    TooManyFaceSets,
+)
+
+# Letters of any script, digits, "_" and "-"; not starting with "_" (FRS: such names break the
+# Cloud Eye face counter) and no "/" so the name is one URL path segment.
+_NAME = re.compile(r"[^\W_][\w-]{0,63}")
+_FIELD_NAME = re.compile(r"[0-9A-Za-z_-]{1,36}")
+FIELD_TYPES = frozenset({"string", "integer", "long", "float", "double", "boolean"})
+RESERVED_FIELDS = frozenset({"external_image_id", "bounding_box", "similarity", "face_id",
+                             "create_time", "vector", "_id", "_all", "_source"})
+MAX_FIELDS = 10
+CAPACITY_STEP = 10_000
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def validate_name(name: object) -> str:
+    if name is None or name == "":
+        raise FRSError("FRS.0011", "face_set_name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise FRSError("FRS.0012", "face_set_name must be 1-64 letters, digits, '_' or '-', "
+                       "not starting with '_'")
+    return name
+
+
+def validate_capacity(value: object, settings: Settings) -> int:
+    if value is None:
+        return settings.default_face_set_capacity
+    top = settings.max_face_set_capacity
+    if (isinstance(value, bool) or not isinstance(value, int) or value < CAPACITY_STEP
+            or value > top or value % CAPACITY_STEP):
+        raise FRSError("FRS.0012", f"face_set_capacity must be a multiple of {CAPACITY_STEP} "
+                       f"between {CAPACITY_STEP} and {top}")
+    return value
+
+
+def validate_schema(value: object) -> dict[str, str]:
+    """FRS `external_fields` at creation: {name: {"type": t}} -> {name: t}."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FRSError("FRS.0012", 'external_fields must be an object {"name": {"type": ...}}')
+    if len(value) > MAX_FIELDS:
+        raise FRSError("FRS.0012", f"external_fields has more than {MAX_FIELDS} fields")
+    schema = {}
+    for name, spec in value.items():
+        if not _FIELD_NAME.fullmatch(name) or name in RESERVED_FIELDS:
+            raise FRSError("FRS.0012", f"external_fields: {name[:40]!r} is not an allowed field name")
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if not isinstance(kind, str) or kind.lower() not in FIELD_TYPES:
+            raise FRSError("FRS.0012", f"external_fields.{name}: type must be one of "
+                           + ", ".join(sorted(FIELD_TYPES)))
+        schema[name] = kind.lower()
+    return schema
+
+
+class FaceSetService:
+    """Face sets per project, stored in the metadata store (the source of truth)."""
+
+    def __init__(self, store: SQLiteMetadataStore, settings: Settings, model_version: str) -> None:
+        self.store = store
+        self.settings = settings
+        self.model_version = model_version
+
+    async def create(self, project_id: str, fields: dict) -> FaceSetRecord:
+        name = validate_name(fields.get("face_set_name"))
+        capacity = validate_capacity(fields.get("face_set_capacity"), self.settings)
+        schema = validate_schema(fields.get("external_fields"))
+        return await asyncio.to_thread(self._create, project_id, name, capacity, schema)
+
+    def _create(self, project_id: str, name: str, capacity: int, schema: dict) -> FaceSetRecord:
+        created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        for _ in range(5):  # 62**8 ids: a collision is rare, two in a row rarer still
+            record = FaceSetRecord(key=0, project_id=project_id, name=name,
+                                   face_set_id="".join(secrets.choice(_ID_ALPHABET) for _ in range(8)),
+                                   capacity=capacity, external_fields=schema,
+                                   model_version=self.model_version, created_at=created)
+            try:
+                return self.store.create_face_set(record, self.settings.max_face_sets)
+            except TooManyFaceSets:
+                raise FRSError("FRS.0305", f"at most {self.settings.max_face_sets} per project") from None
+            except DuplicateFaceSet:
+                raise FRSError("FRS.0301", name) from None
+            except DuplicateFaceSetId:
+                continue
+        raise FRSError("FRS.0018")
+
+    async def list(self, project_id: str) -> list[FaceSetRecord]:
+        return await asyncio.to_thread(self.store.list_face_sets, project_id)
+
+    async def get(self, project_id: str, name: str) -> FaceSetRecord:
+        record = await asyncio.to_thread(self.store.get_face_set, project_id, name)
+        if record is None:
+            raise FRSError("FRS.0302", name[:64])
+        return record
+
+    async def delete(self, project_id: str, name: str) -> None:
+        if not await asyncio.to_thread(self.store.delete_face_set, project_id, name):
+            raise FRSError("FRS.0302", name[:64])

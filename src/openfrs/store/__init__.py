@@ -1,0 +1,1 @@
+"""Persistence behind small interfaces: metadata store (source of truth) and vector indexes."""

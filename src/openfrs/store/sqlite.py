@@ -1,0 +1,229 @@
+"""SQLite metadata store: the source of truth for face sets and faces (WAL, fsync per commit).
+
+Every acknowledged write is committed with `synchronous=FULL` in WAL mode, so it survives a
+process kill or power loss; vector indexes are caches rebuilt from here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from openfrs.store.records import FaceRecord, FaceSetRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS face_sets (
+    key INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    face_set_id TEXT NOT NULL UNIQUE,
+    capacity INTEGER NOT NULL,
+    external_fields TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    face_number INTEGER NOT NULL DEFAULT 0,  -- kept in the same transactions as the faces
+    UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS faces (
+    key INTEGER PRIMARY KEY AUTOINCREMENT,
+    set_key INTEGER NOT NULL REFERENCES face_sets(key) ON DELETE CASCADE,
+    face_id TEXT NOT NULL,
+    external_image_id TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    bbox TEXT NOT NULL,
+    embedding BLOB NOT NULL,
+    model_version TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (set_key, face_id)
+);
+CREATE INDEX IF NOT EXISTS faces_by_image ON faces (set_key, external_image_id);
+"""
+
+
+class DuplicateFaceSet(Exception):
+    """A face set with this name already exists in the project."""
+
+
+class TooManyFaceSets(Exception):
+    """The project already has as many face sets as its limit allows."""
+
+
+class DuplicateFaceSetId(Exception):
+    """The random face_set_id collided with another set's; the caller draws a new one."""
+
+
+class SQLiteMetadataStore:
+    """Thread-safe: one writer connection behind a lock, one reader connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._writer = self._connect()
+        self._writer.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")  # fsync the WAL on every commit
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("PRAGMA busy_timeout=10000")
+        return connection
+
+    def _reader(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+        return connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    def close(self) -> None:
+        self._writer.close()
+
+    # -- face sets ----------------------------------------------------------------------
+
+    def create_face_set(self, record: FaceSetRecord, limit: int | None = None) -> FaceSetRecord:
+        """Insert a face set; the per-project `limit` is checked in the same transaction."""
+        try:
+            with self._transaction() as db:
+                if limit is not None:
+                    (count,) = db.execute("SELECT COUNT(*) FROM face_sets WHERE project_id = ?",
+                                          (record.project_id,)).fetchone()
+                    if count >= limit:
+                        raise TooManyFaceSets(record.project_id)
+                db.execute(
+                    "INSERT INTO face_sets (project_id, name, face_set_id, capacity, external_fields,"
+                    " model_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (record.project_id, record.name, record.face_set_id, record.capacity,
+                     json.dumps(record.external_fields), record.model_version, record.created_at))
+        except sqlite3.IntegrityError as exc:
+            if "face_set_id" in str(exc):
+                raise DuplicateFaceSetId(record.face_set_id) from exc
+            raise DuplicateFaceSet(record.name) from exc
+        created = self.get_face_set(record.project_id, record.name)
+        assert created is not None  # committed just above
+        return created
+
+    def get_face_set(self, project_id: str, name: str) -> FaceSetRecord | None:
+        row = self._reader().execute(
+            _FACE_SET_QUERY + " WHERE project_id = ? AND name = ?",
+            (project_id, name)).fetchone()
+        return _face_set(row) if row else None
+
+    def list_face_sets(self, project_id: str) -> list[FaceSetRecord]:
+        rows = self._reader().execute(
+            _FACE_SET_QUERY + " WHERE project_id = ? ORDER BY key",
+            (project_id,)).fetchall()
+        return [_face_set(row) for row in rows]
+
+    def count_face_sets(self, project_id: str) -> int:
+        return self._reader().execute("SELECT COUNT(*) FROM face_sets WHERE project_id = ?",
+                                      (project_id,)).fetchone()[0]
+
+    def delete_face_set(self, project_id: str, name: str) -> bool:
+        """Removes the set and, by cascade, every face in it, in one transaction."""
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM face_sets WHERE project_id = ? AND name = ?",
+                                (project_id, name))
+        return cursor.rowcount > 0
+
+    # -- faces --------------------------------------------------------------------------
+
+    def add_faces(self, set_key: int, faces: list[FaceRecord]) -> list[FaceRecord]:
+        """All or nothing; returns the faces with their keys (their vector-index ids)."""
+        stored = []
+        with self._transaction() as db:
+            for face in faces:
+                cursor = db.execute(
+                    "INSERT INTO faces (set_key, face_id, external_image_id, fields, bbox, embedding,"
+                    " model_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (set_key, face.face_id, face.external_image_id, json.dumps(face.fields),
+                     json.dumps(list(face.bounding_box)),
+                     np.asarray(face.embedding, np.float32).tobytes(), face.model_version,
+                     face.created_at))
+                stored.append(replace(face, key=int(cursor.lastrowid or 0)))
+            db.execute("UPDATE face_sets SET face_number = face_number + ? WHERE key = ?",
+                       (len(stored), set_key))
+        return stored
+
+    def count_faces(self, set_key: int) -> int:
+        row = self._reader().execute("SELECT face_number FROM face_sets WHERE key = ?",
+                                     (set_key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def get_face(self, set_key: int, face_id: str) -> FaceRecord | None:
+        row = self._reader().execute(_FACE_QUERY + " WHERE set_key = ? AND face_id = ?",
+                                     (set_key, face_id)).fetchone()
+        return _face(row) if row else None
+
+    def list_faces(self, set_key: int, offset: int, limit: int) -> list[FaceRecord]:
+        rows = self._reader().execute(_FACE_QUERY + " WHERE set_key = ? ORDER BY key LIMIT ? OFFSET ?",
+                                      (set_key, limit, offset)).fetchall()
+        return [_face(row) for row in rows]
+
+    def iter_embeddings(self, set_key: int, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(keys, vectors) in batches: what an index is rebuilt from."""
+        last = 0
+        while True:
+            rows = self._reader().execute(
+                "SELECT key, embedding FROM faces WHERE set_key = ? AND key > ? ORDER BY key LIMIT ?",
+                (set_key, last, batch)).fetchall()
+            if not rows:
+                return
+            keys = np.array([r[0] for r in rows], np.int64)
+            vectors = np.stack([np.frombuffer(r[1], np.float32) for r in rows])
+            yield keys, vectors
+            last = int(keys[-1])
+
+    def delete_faces(self, set_key: int, keys: list[int]) -> int:
+        with self._transaction() as db:
+            deleted = 0
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                deleted += db.execute(f"DELETE FROM faces WHERE set_key = ? AND key IN ({marks})",
+                                      (set_key, *chunk)).rowcount
+            db.execute("UPDATE face_sets SET face_number = face_number - ? WHERE key = ?",
+                       (deleted, set_key))
+        return deleted
+
+
+_FACE_SET_QUERY = (
+    "SELECT key, project_id, name, face_set_id, capacity, external_fields, model_version,"
+    " created_at, face_number FROM face_sets"
+)
+_FACE_QUERY = (
+    "SELECT key, face_id, external_image_id, fields, bbox, embedding, model_version, created_at"
+    " FROM faces"
+)
+
+
+def _face_set(row: tuple) -> FaceSetRecord:
+    return FaceSetRecord(key=row[0], project_id=row[1], name=row[2], face_set_id=row[3],
+                         capacity=row[4], external_fields=json.loads(row[5]), model_version=row[6],
+                         created_at=row[7], face_number=row[8])
+
+
+def _face(row: tuple) -> FaceRecord:
+    return FaceRecord(key=row[0], face_id=row[1], external_image_id=row[2], fields=json.loads(row[3]),
+                      bounding_box=tuple(json.loads(row[4])),
+                      embedding=np.frombuffer(row[5], np.float32).copy(), model_version=row[6],
+                      created_at=row[7])
