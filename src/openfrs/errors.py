@@ -22,6 +22,17 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0302": (400, "The face set does not exist, {}"),
     # OpenFRS-assigned in FRS's face-set range (Huawei documents no code for this limit).
     "FRS.0305": (400, "The number of face sets exceeds the limit, {}"),
+    "FRS.0303": (400, "The face id is not exist, checkout your input. {}"),
+    "FRS.0304": (400, "Detect no face, can not search, {}"),
+    "FRS.0401": (400, "The value of the given type is not found, can not delete. {}"),
+    "FRS.0402": (400, "The input field does not exist, {}"),
+    "FRS.0403": (400, "The face ID does not exist, {}"),
+    "FRS.0404": (400, "Detect no face, can not add it to face set."),
+    "FRS.0405": (400, "The custom field is not defined, can not add. {}"),
+    "FRS.0406": (400, "The imported value type differs from the declared type, {}"),
+    "FRS.0407": (400, "All the data not suitable, {}"),
+    # OpenFRS-assigned in FRS's face range (Huawei documents no code for a full face set).
+    "FRS.0408": (400, "The face set is full, {}"),
     "FRS.0501": (400, "Detect no face, check out your picture."),
     # What Huawei's API gateway answers for a path or method it does not publish.
     "APIG.0101": (404, "The API does not exist or has not been published in the environment."),

@@ -193,6 +193,35 @@ class SQLiteMetadataStore:
             yield keys, vectors
             last = int(keys[-1])
 
+    def faces_by_keys(self, set_key: int, keys: list[int]) -> dict[int, FaceRecord]:
+        """Records for index hits (search results), keyed by their index id."""
+        found: dict[int, FaceRecord] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._reader().execute(
+                _FACE_QUERY + f" WHERE set_key = ? AND key IN ({marks})", (set_key, *chunk))
+            found.update((row[0], _face(row)) for row in rows)
+        return found
+
+    def keys_where(self, set_key: int, where: str = "TRUE", params: tuple | list = ()) -> list[int]:
+        """Keys of the faces matching a WHERE fragment over `external_image_id`, `face_id` and
+        the JSON `fields` column (built by service.filters.to_sql, values as parameters)."""
+        rows = self._reader().execute(
+            f"SELECT key FROM faces WHERE set_key = ? AND ({where}) ORDER BY key",
+            (set_key, *params)).fetchall()
+        return [row[0] for row in rows]
+
+    def update_face(self, set_key: int, face_id: str, external_image_id: str | None,
+                    fields: dict | None) -> bool:
+        """Replace the image id and/or the custom fields of one face (FRS UpdateFace)."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE faces SET external_image_id = COALESCE(?, external_image_id),"
+                " fields = COALESCE(?, fields) WHERE set_key = ? AND face_id = ?",
+                (external_image_id, None if fields is None else json.dumps(fields), set_key, face_id))
+        return cursor.rowcount > 0
+
     def delete_faces(self, set_key: int, keys: list[int]) -> int:
         with self._transaction() as db:
             deleted = 0
