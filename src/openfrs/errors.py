@@ -17,6 +17,7 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0017": (400, "The size of the request body is out of the range {}."),
     "FRS.0018": (500, "The service inner error."),
     "FRS.0021": (400, "The URL is invalid, {}"),
+    "FRS.0032": (400, "The sort field or type is not supported (numeric fields only), {}"),
     "FRS.0033": (429, "Too many requests, {}"),
     "FRS.0301": (400, "Cannot create an existing face set, {}"),
     "FRS.0302": (400, "The face set does not exist, {}"),

@@ -12,10 +12,12 @@ from openfrs import __version__
 from openfrs.api.auth import NoAuth, NotConfiguredAuth
 from openfrs.api.errors import install_error_handlers
 from openfrs.api.requestid import RequestIdMiddleware
-from openfrs.api.routes import faces, facesets
+from openfrs.api.routes import faces, facesets, setfaces
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
+from openfrs.service.indexes import IndexRegistry
+from openfrs.service.setfaces import SetFaceService
 from openfrs.store.sqlite import SQLiteMetadataStore
 
 log = logging.getLogger("openfrs")
@@ -32,7 +34,10 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
             app.state.face_service = FaceService.from_settings(settings)
         store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
         embedder = app.state.face_service.model_versions.get("embedder", "unknown")
-        app.state.face_set_service = FaceSetService(store, settings, embedder)
+        indexes = IndexRegistry(store)
+        app.state.face_set_service = FaceSetService(store, settings, embedder, indexes)
+        app.state.set_face_service = SetFaceService(app.state.face_set_service,
+                                                    app.state.face_service, indexes)
         providers = app.state.face_service.describe()["providers"]
         log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(providers))
         yield
@@ -53,6 +58,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     install_error_handlers(app)
     app.include_router(faces.router)
     app.include_router(facesets.router)
+    app.include_router(setfaces.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness and model status")
     async def health(request: Request) -> dict:

@@ -7,14 +7,14 @@ import math
 from openfrs.vision.types import LANDMARK_NAMES, Face
 
 
+def bounding_box_of(x: float, y: float, width: float, height: float) -> dict[str, int]:
+    return {"top_left_x": int(round(x)), "top_left_y": int(round(y)),
+            "width": int(round(width)), "height": int(round(height))}
+
+
 def bounding_box(face: Face) -> dict[str, int]:
     box = face.box
-    return {
-        "top_left_x": int(round(box.x1)),
-        "top_left_y": int(round(box.y1)),
-        "width": int(round(box.width)),
-        "height": int(round(box.height)),
-    }
+    return bounding_box_of(box.x1, box.y1, box.width, box.height)
 
 
 def key_points(face: Face) -> list[dict[str, object]]:

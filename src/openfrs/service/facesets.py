@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from openfrs.config import Settings
 from openfrs.errors import FRSError
+from openfrs.service.indexes import IndexRegistry
 from openfrs.store.records import FaceSetRecord
 from openfrs.store.sqlite import (
     DuplicateFaceSet,
@@ -73,10 +74,12 @@ def validate_schema(value: object) -> dict[str, str]:
 class FaceSetService:
     """Face sets per project, stored in the metadata store (the source of truth)."""
 
-    def __init__(self, store: SQLiteMetadataStore, settings: Settings, model_version: str) -> None:
+    def __init__(self, store: SQLiteMetadataStore, settings: Settings, model_version: str,
+                 indexes: IndexRegistry | None = None) -> None:
         self.store = store
         self.settings = settings
         self.model_version = model_version
+        self.indexes = indexes
 
     async def create(self, project_id: str, fields: dict) -> FaceSetRecord:
         name = validate_name(fields.get("face_set_name"))
@@ -111,5 +114,9 @@ class FaceSetService:
         return record
 
     async def delete(self, project_id: str, name: str) -> None:
+        """The set, its faces (one transaction) and its in-memory index."""
+        record = await self.get(project_id, name)
         if not await asyncio.to_thread(self.store.delete_face_set, project_id, name):
             raise FRSError("FRS.0302", name[:64])
+        if self.indexes is not None:
+            self.indexes.drop(record.key)

@@ -55,6 +55,10 @@ class TooManyFaceSets(Exception):
     """The project already has as many face sets as its limit allows."""
 
 
+class FaceSetFull(Exception):
+    """Adding these faces would take the set past its capacity."""
+
+
 class DuplicateFaceSetId(Exception):
     """The random face_set_id collided with another set's; the caller draws a new one."""
 
@@ -147,10 +151,16 @@ class SQLiteMetadataStore:
 
     # -- faces --------------------------------------------------------------------------
 
-    def add_faces(self, set_key: int, faces: list[FaceRecord]) -> list[FaceRecord]:
-        """All or nothing; returns the faces with their keys (their vector-index ids)."""
+    def add_faces(self, set_key: int, faces: list[FaceRecord],
+                  capacity: int | None = None) -> list[FaceRecord]:
+        """All or nothing; returns the faces with their keys (their vector-index ids).
+        The capacity is checked in the same transaction, so concurrent adds cannot overfill."""
         stored = []
         with self._transaction() as db:
+            if capacity is not None:
+                row = db.execute("SELECT face_number FROM face_sets WHERE key = ?", (set_key,)).fetchone()
+                if row is None or row[0] + len(faces) > capacity:
+                    raise FaceSetFull(set_key)
             for face in faces:
                 cursor = db.execute(
                     "INSERT INTO faces (set_key, face_id, external_image_id, fields, bbox, embedding,"

@@ -1,0 +1,89 @@
+"""FRS v2 faces in a face set: add, list/show, delete, search."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from openfrs.api.auth import Principal, authenticate
+from openfrs.api.body import read_fields
+from openfrs.api.render import bounding_box_of
+from openfrs.errors import FRSError
+from openfrs.media import load_image, pick_image_source
+from openfrs.service.search_params import SearchParams
+from openfrs.service.setfaces import SearchHit, SetFaceService
+from openfrs.store.records import FaceRecord, FaceSetRecord
+
+router = APIRouter(tags=["faces in face sets"])
+FACES = "/v2/{project_id}/face-sets/{face_set_name}/faces"
+IMAGE_FIELDS = ("image_base64", "image_url", "image_file")
+
+
+def set_face(face: FaceRecord, return_fields: list[str] | None = None) -> dict[str, object]:
+    fields = face.fields if return_fields is None else {
+        k: v for k, v in face.fields.items() if k in return_fields}
+    return {"bounding_box": bounding_box_of(*face.bounding_box),
+            "external_image_id": face.external_image_id, "external_fields": fields,
+            "face_id": face.face_id}
+
+
+def _faces_reply(face_set: FaceSetRecord, faces: list[FaceRecord]) -> dict[str, object]:
+    return {"face_set_id": face_set.face_set_id, "face_set_name": face_set.name,
+            "faces": [set_face(f) for f in faces]}
+
+
+def _service(request: Request) -> SetFaceService:
+    return request.app.state.set_face_service
+
+
+@router.post(FACES, summary="Add the faces of an image to a face set (FRS AddFaces)")
+async def add_faces(face_set_name: str, request: Request,
+                    principal: Principal = Depends(authenticate)) -> dict:
+    settings = request.app.state.settings
+    fields = await read_fields(request, settings.max_body_bytes)
+    image = await load_image(pick_image_source(fields, "image"), settings)
+    face_set, faces = await _service(request).add(principal.project_id, face_set_name, image,
+                                                  dict(fields))
+    return _faces_reply(face_set, faces)
+
+
+@router.get(FACES, summary="List faces, or show one by face_id (FRS ShowFaces)")
+async def show_faces(face_set_name: str, request: Request,
+                     principal: Principal = Depends(authenticate)) -> dict:
+    query = request.query_params
+    if "face_id" in query:
+        face_set, face = await _service(request).show(principal.project_id, face_set_name,
+                                                      query["face_id"])
+        return _faces_reply(face_set, [face])
+    face_set, faces = await _service(request).list(principal.project_id, face_set_name,
+                                                   query.get("offset"), query.get("limit"))
+    return _faces_reply(face_set, faces)
+
+
+@router.delete(FACES, summary="Delete faces by face_id or external_image_id (FRS DeleteFace)")
+async def delete_faces(face_set_name: str, request: Request,
+                       principal: Principal = Depends(authenticate)) -> dict:
+    query = request.query_params
+    face_set, deleted = await _service(request).delete(
+        principal.project_id, face_set_name, query.get("face_id"), query.get("external_image_id"))
+    return {"face_number": deleted, "face_set_id": face_set.face_set_id,
+            "face_set_name": face_set.name}
+
+
+@router.post("/v2/{project_id}/face-sets/{face_set_name}/search",
+             summary="Search a face set by image or face_id (FRS SearchFace)")
+async def search_faces(face_set_name: str, request: Request,
+                       principal: Principal = Depends(authenticate)) -> dict:
+    settings = request.app.state.settings
+    fields = dict(await read_fields(request, settings.max_body_bytes))
+    params = SearchParams.parse(fields)
+    image = None
+    if any(fields.get(name) not in (None, "") for name in IMAGE_FIELDS):
+        if params.face_id:
+            raise FRSError("FRS.0012", "give an image or a face_id, not both")
+        image = await load_image(pick_image_source(fields, "image"), settings)
+    elif not params.face_id:
+        raise FRSError("FRS.0011", "image_base64, image_url, image_file or face_id")
+    hits: list[SearchHit] = await _service(request).search(principal.project_id, face_set_name,
+                                                           params, image)
+    return {"faces": [{**set_face(h.face, params.return_fields), "similarity": round(h.similarity, 6)}
+                      for h in hits]}

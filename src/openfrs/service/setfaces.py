@@ -1,0 +1,206 @@
+"""Faces in face sets: add, list, show, delete, and 1:N search (FRS v2 face-set APIs)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from openfrs.errors import FRSError
+from openfrs.service.faces import FaceService
+from openfrs.service.facesets import FaceSetService
+from openfrs.service.field_values import validate_values
+from openfrs.service.filters import parse_filter, to_sql
+from openfrs.service.indexes import IndexRegistry
+from openfrs.service.search_params import SearchParams
+from openfrs.store.records import FaceRecord, FaceSetRecord
+from openfrs.store.sqlite import FaceSetFull
+from openfrs.vision.types import Face
+
+_EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
+_ID_ALPHABET = string.ascii_letters + string.digits
+LIST_WINDOW = 10_000  # FRS: offset + limit <= 10,000 ("FRS is not a storage system")
+
+
+def _new_id(length: int) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_bool(value: object, name: str, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise FRSError("FRS.0012", f"{name} must be true or false")
+
+
+def parse_int(value: object, name: str, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise FRSError("FRS.0012", f"{name} must be an integer from {low} to {high}")
+    return value
+
+
+def external_image_id(value: object) -> str:
+    if value is None or value == "":
+        return _new_id(8)
+    if not isinstance(value, str) or not _EXTERNAL_IMAGE_ID.fullmatch(value):
+        raise FRSError("FRS.0012", "external_image_id must be 1-36 of [A-Za-z0-9_-]")
+    return value
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    face: FaceRecord
+    similarity: float
+
+
+class SetFaceService:
+    def __init__(self, face_sets: FaceSetService, faces: FaceService, indexes: IndexRegistry) -> None:
+        self.face_sets = face_sets
+        self.store = face_sets.store
+        self.faces = faces
+        self.indexes = indexes
+
+    # -- add ----------------------------------------------------------------------------
+
+    def _detect_and_embed(self, image: np.ndarray, single: bool) -> list[Face]:
+        detected = self.faces.pipeline.detect(image)  # largest first
+        chosen = detected[:1] if single else detected
+        self.faces.pipeline.embed(image, chosen)
+        return chosen
+
+    async def add(self, project_id: str, set_name: str, image: np.ndarray,
+                  fields: dict) -> tuple[FaceSetRecord, list[FaceRecord]]:
+        face_set = await self.face_sets.get(project_id, set_name)
+        values = validate_values(fields.get("external_fields"), face_set.external_fields)
+        image_id = external_image_id(fields.get("external_image_id"))
+        single = parse_bool(fields.get("single"), "single", default=False)
+        detected = await self.faces.pool.run(self._detect_and_embed, image, single)
+        if not detected:
+            raise FRSError("FRS.0404")
+        created = _now()
+        records = [
+            FaceRecord(face_id=_new_id(8), external_image_id=image_id,
+                       bounding_box=_box(face), embedding=face.embedding, fields=values,
+                       model_version=face_set.model_version, created_at=created)
+            for face in detected
+        ]
+        stored = await asyncio.to_thread(self._commit, face_set, records)
+        return face_set, stored
+
+    def _commit(self, face_set: FaceSetRecord, records: list[FaceRecord]) -> list[FaceRecord]:
+        try:
+            stored = self.store.add_faces(face_set.key, records, capacity=face_set.capacity)
+        except FaceSetFull:
+            raise FRSError("FRS.0408", f"capacity {face_set.capacity}") from None
+        keys = np.array([r.key for r in stored], np.int64)
+        self.indexes.add(face_set.key, keys, np.stack([r.embedding for r in stored]))
+        return stored
+
+    # -- read ---------------------------------------------------------------------------
+
+    async def list(self, project_id: str, set_name: str, offset: object,
+                   limit: object) -> tuple[FaceSetRecord, list[FaceRecord]]:
+        face_set = await self.face_sets.get(project_id, set_name)
+        first = parse_int(offset, "offset", 0, 0, LIST_WINDOW)
+        count = parse_int(limit, "limit", 5, 1, LIST_WINDOW)
+        if first + count > LIST_WINDOW:
+            raise FRSError("FRS.0012", f"offset + limit must be at most {LIST_WINDOW}")
+        faces = await asyncio.to_thread(self.store.list_faces, face_set.key, first, count)
+        return face_set, faces
+
+    async def show(self, project_id: str, set_name: str,
+                   face_id: str) -> tuple[FaceSetRecord, FaceRecord]:
+        face_set = await self.face_sets.get(project_id, set_name)
+        face = await asyncio.to_thread(self.store.get_face, face_set.key, face_id)
+        if face is None:
+            raise FRSError("FRS.0403", face_id[:40])
+        return face_set, face
+
+    # -- delete -------------------------------------------------------------------------
+
+    async def delete(self, project_id: str, set_name: str, face_id: str | None,
+                     image_id: str | None) -> tuple[FaceSetRecord, int]:
+        """By face_id (FRS.0403 when absent) or by external_image_id (FRS.0401)."""
+        face_set = await self.face_sets.get(project_id, set_name)
+        if face_id:
+            keys = await asyncio.to_thread(self.store.keys_where, face_set.key, "face_id = ?", (face_id,))
+            missing = FRSError("FRS.0403", face_id[:40])
+        elif image_id:
+            keys = await asyncio.to_thread(self.store.keys_where, face_set.key,
+                                           "external_image_id = ?", (image_id,))
+            missing = FRSError("FRS.0401", f"external_image_id {image_id[:40]}")
+        else:
+            raise FRSError("FRS.0011", "face_id or external_image_id")
+        if not keys:
+            raise missing
+        deleted = await asyncio.to_thread(self._delete_keys, face_set.key, keys)
+        return face_set, deleted
+
+    def _delete_keys(self, set_key: int, keys: list[int]) -> int:
+        deleted = self.store.delete_faces(set_key, keys)
+        self.indexes.remove(set_key, np.array(keys, np.int64))
+        return deleted
+
+    # -- search -------------------------------------------------------------------------
+
+    async def search(self, project_id: str, set_name: str, params: SearchParams,
+                     image: np.ndarray | None) -> list[SearchHit]:
+        face_set = await self.face_sets.get(project_id, set_name)
+        expr = parse_filter(params.filter, face_set.external_fields) if params.filter else None
+        params.check_fields(face_set.external_fields)
+        if image is not None:
+            detected = await self.faces.pool.run(self._detect_and_embed, image, True)
+            if not detected:
+                raise FRSError("FRS.0304", "no face in the probe image")
+            query = detected[0].embedding
+        else:
+            probe = await asyncio.to_thread(self.store.get_face, face_set.key, params.face_id)
+            if probe is None:
+                raise FRSError("FRS.0403", str(params.face_id)[:40])
+            query = probe.embedding
+        return await self.faces.pool.run(self._search, face_set, query, params, expr)
+
+    def _search(self, face_set: FaceSetRecord, query: np.ndarray, params: SearchParams,
+                expr) -> list[SearchHit]:
+        allowed = None
+        if expr is not None:
+            where, values = to_sql(expr, _column)
+            allowed = np.array(self.store.keys_where(face_set.key, where, values), np.int64)
+            if not allowed.size:
+                return []
+        index = self.indexes.get(face_set.key)
+        keys, scores = index.search(query, params.top_n, allowed)
+        similarities = self.faces.pipeline.calibration.similarity(np.clip(scores, -1.0, 1.0))
+        records = self.store.faces_by_keys(face_set.key, [int(k) for k in keys])
+        hits = [SearchHit(records[int(k)], float(s)) for k, s in zip(keys, np.atleast_1d(similarities),
+                                                                     strict=True)
+                if int(k) in records and s >= params.threshold]
+        return params.sorted(hits)
+
+
+def _column(field: str) -> str:
+    """SQL for a filter field: built-ins are columns, custom fields live in the JSON column."""
+    if field in ("external_image_id", "face_id"):
+        return field
+    return f"json_extract(fields, '$.\"{field}\"')"
+
+
+def _box(face: Face) -> tuple[int, int, int, int]:
+    box = face.box
+    return (int(round(box.x1)), int(round(box.y1)), int(round(box.width)), int(round(box.height)))
