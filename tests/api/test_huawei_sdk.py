@@ -15,19 +15,29 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.formdata import FormFile
 from huaweicloudsdkfrs.v2 import (
+    AddFacesBase64Req,
+    AddFacesByBase64Request,
     CompareFaceByBase64Request,
     CreateFaceSetReq,
     CreateFaceSetRequest,
+    DeleteFaceByFaceIdRequest,
     DeleteFaceSetRequest,
     DetectFaceByBase64Request,
     DetectFaceByFileRequest,
     DetectFaceByFileRequestBody,
     FaceCompareBase64Req,
     FaceDetectBase64Req,
+    FaceSearchBase64Req,
+    FaceSearchFaceIdReq,
     FrsClient,
+    SearchFaceByBase64Request,
+    SearchFaceByFaceIdRequest,
     ShowAllFaceSetsRequest,
+    ShowFacesByLimitRequest,
     ShowFaceSetRequest,
     TypeInfo,
+    UpdateFaceReq,
+    UpdateFaceRequest,
 )
 
 from openfrs.benchmark.http_load import free_port, start_server
@@ -105,3 +115,46 @@ def test_sdk_face_set_lifecycle(sdk):
     with pytest.raises(ClientRequestException) as caught:
         sdk.show_face_set(ShowFaceSetRequest(face_set_name="sdk_set"))
     assert caught.value.error_code == "FRS.0302"
+
+
+def test_sdk_add_search_update_delete(sdk, shared_data):
+    """The issue's flow: create face set -> add faces -> search -> update -> delete."""
+    people = shared_data / "lfw-partial/images"
+    body = CreateFaceSetReq(face_set_name="flow", external_fields={"age": TypeInfo(type="integer")})
+    sdk.create_face_set(CreateFaceSetRequest(body=body))
+    face_ids = {}
+    for name, photo, age in (("Abdullah", "Abdullah_0002.jpg", 30),
+                             ("Aaron_Eckhart", "Aaron_Eckhart_0001.jpg", 40)):
+        added = sdk.add_faces_by_base64(AddFacesByBase64Request(
+            face_set_name="flow",
+            body=AddFacesBase64Req(image_base64=b64(people / name / photo), external_image_id=name,
+                                   external_fields={"age": age}, single=True)))
+        assert added.face_set_name == "flow" and len(added.faces) == 1
+        face_ids[name] = added.faces[0].face_id
+
+    found = sdk.search_face_by_base64(SearchFaceByBase64Request(
+        face_set_name="flow",
+        body=FaceSearchBase64Req(image_base64=b64(people / "Abdullah/Abdullah_0003.jpg"), top_n=2,
+                                 threshold=0.5, return_fields=["age"], filter="age:[1 TO 100]")))
+    assert found.faces[0].face_id == face_ids["Abdullah"]
+    assert found.faces[0].similarity >= 0.93
+    assert found.faces[0].external_fields == {"age": 30}
+
+    by_id = sdk.search_face_by_face_id(SearchFaceByFaceIdRequest(
+        face_set_name="flow", body=FaceSearchFaceIdReq(face_id=face_ids["Aaron_Eckhart"], top_n=1)))
+    assert by_id.faces[0].face_id == face_ids["Aaron_Eckhart"]
+
+    updated = sdk.update_face(UpdateFaceRequest(
+        face_set_name="flow",
+        body=UpdateFaceReq(face_id=face_ids["Abdullah"], external_fields={"age": 31})))
+    assert updated.face_number == 1
+    listed = sdk.show_faces_by_limit(ShowFacesByLimitRequest(face_set_name="flow", offset=0, limit=5))
+    ages = {face.face_id: face.external_fields["age"] for face in listed.faces}
+    assert ages[face_ids["Abdullah"]] == 31
+
+    deleted = sdk.delete_face_by_face_id(DeleteFaceByFaceIdRequest(face_set_name="flow",
+                                                                   face_id=face_ids["Abdullah"]))
+    assert deleted.face_number == 1
+    shown = sdk.show_face_set(ShowFaceSetRequest(face_set_name="flow"))
+    assert shown.face_set_info.face_number == 1
+    sdk.delete_face_set(DeleteFaceSetRequest(face_set_name="flow"))

@@ -184,3 +184,28 @@ def test_search_results_survive_a_restart(settings, face_service, shared_data):
     with TestClient(create_app(settings, face_service)) as second:
         after = second.post(f"/v2/{pid}/face-sets/s/search", json=probe).json()
     assert after == before and len(after["faces"]) == 2
+
+
+def test_update_batch_delete_and_delete_by_field(client, enrolled):
+    pid, ids = enrolled
+    url = f"/v2/{pid}/face-sets/s/faces"
+    updated = client.put(url, json={"face_id": ids["Abdullah"], "external_fields": {"age": 31},
+                                    "external_image_id": "renamed"})
+    assert updated.json() == {"face_number": 1, "face_set_id": updated.json()["face_set_id"],
+                              "face_set_name": "s"}
+    shown = client.get(url, params={"face_id": ids["Abdullah"]}).json()["faces"][0]
+    assert shown["external_fields"] == {"age": 31} and shown["external_image_id"] == "renamed"
+    assert_error(client.put(url, json={"face_id": "nope", "external_image_id": "x"}), "FRS.0303")
+    assert_error(client.put(url, json={"face_id": ids["Abdullah"]}), "FRS.0011")
+    assert_error(client.put(url, json={"face_id": ids["Abdullah"], "external_fields": {"age": "x"}}),
+                 "FRS.0406")
+
+    assert_error(client.delete(url, params={"height": "3"}), "FRS.0402")
+    assert_error(client.delete(url, params={"age": "99"}), "FRS.0401")
+    assert client.delete(url, params={"age": "31"}).json()["face_number"] == 1
+
+    batch = client.request("DELETE", url + "/batch", json={"filter": "dept:it && age:[40 TO 50]"})
+    assert batch.json()["face_number"] == 2
+    assert_error(client.request("DELETE", url + "/batch", json={"filter": "dept:it"}), "FRS.0407")
+    assert_error(client.request("DELETE", url + "/batch", json={"filter": "dept:["}), "FRS.0012")
+    assert client.get(f"/v2/{pid}/face-sets/s").json()["face_set_info"]["face_number"] == 0

@@ -134,23 +134,57 @@ class SetFaceService:
 
     # -- delete -------------------------------------------------------------------------
 
-    async def delete(self, project_id: str, set_name: str, face_id: str | None,
-                     image_id: str | None) -> tuple[FaceSetRecord, int]:
-        """By face_id (FRS.0403 when absent) or by external_image_id (FRS.0401)."""
+    async def delete(self, project_id: str, set_name: str,
+                     query: dict[str, str]) -> tuple[FaceSetRecord, int]:
+        """By face_id (FRS.0403 when absent), by external_image_id or by one custom field's
+        value (FRS.0401 when nothing has it; FRS.0402 for a field the set does not declare)."""
         face_set = await self.face_sets.get(project_id, set_name)
-        if face_id:
-            keys = await asyncio.to_thread(self.store.keys_where, face_set.key, "face_id = ?", (face_id,))
-            missing = FRSError("FRS.0403", face_id[:40])
-        elif image_id:
-            keys = await asyncio.to_thread(self.store.keys_where, face_set.key,
-                                           "external_image_id = ?", (image_id,))
-            missing = FRSError("FRS.0401", f"external_image_id {image_id[:40]}")
-        else:
-            raise FRSError("FRS.0011", "face_id or external_image_id")
+        if not query:
+            raise FRSError("FRS.0011", "face_id, external_image_id or a custom field")
+        if len(query) > 1:
+            raise FRSError("FRS.0012", "delete by one of face_id, external_image_id or a field")
+        (field, value), = query.items()
+        if field not in ("face_id", "external_image_id") and field not in face_set.external_fields:
+            raise FRSError("FRS.0402", field[:40])
+        expr = parse_filter(f'{field}:"{_quoted(value)}"', face_set.external_fields)
+        where, params = to_sql(expr, _column)
+        keys = await asyncio.to_thread(self.store.keys_where, face_set.key, where, params)
         if not keys:
-            raise missing
+            if field == "face_id":
+                raise FRSError("FRS.0403", value[:40])
+            raise FRSError("FRS.0401", f"{field[:40]}={value[:40]}")
         deleted = await asyncio.to_thread(self._delete_keys, face_set.key, keys)
         return face_set, deleted
+
+    async def delete_by_filter(self, project_id: str, set_name: str,
+                               filter_text: object) -> tuple[FaceSetRecord, int]:
+        """FRS BatchDeleteFaces: every face matching the filter; FRS.0407 when none does."""
+        face_set = await self.face_sets.get(project_id, set_name)
+        if not filter_text:
+            raise FRSError("FRS.0011", "filter")
+        where, params = to_sql(parse_filter(filter_text, face_set.external_fields), _column)
+        keys = await asyncio.to_thread(self.store.keys_where, face_set.key, where, params)
+        if not keys:
+            raise FRSError("FRS.0407", "no face matches the filter")
+        deleted = await asyncio.to_thread(self._delete_keys, face_set.key, keys)
+        return face_set, deleted
+
+    async def update(self, project_id: str, set_name: str, fields: dict) -> FaceSetRecord:
+        """FRS UpdateFace: a new external_image_id and/or external_fields for one face."""
+        face_set = await self.face_sets.get(project_id, set_name)
+        face_id = fields.get("face_id")
+        if not face_id or not isinstance(face_id, str):
+            raise FRSError("FRS.0011", "face_id")
+        has_image_id = fields.get("external_image_id") not in (None, "")
+        has_fields = fields.get("external_fields") is not None
+        if not has_image_id and not has_fields:
+            raise FRSError("FRS.0011", "external_image_id or external_fields")
+        image_id = external_image_id(fields["external_image_id"]) if has_image_id else None
+        values = (validate_values(fields["external_fields"], face_set.external_fields)
+                  if has_fields else None)
+        if not await asyncio.to_thread(self.store.update_face, face_set.key, face_id, image_id, values):
+            raise FRSError("FRS.0303", face_id[:40])
+        return face_set
 
     def _delete_keys(self, set_key: int, keys: list[int]) -> int:
         deleted = self.store.delete_faces(set_key, keys)
@@ -192,6 +226,11 @@ class SetFaceService:
                                                                      strict=True)
                 if int(k) in records and s >= params.threshold]
         return params.sorted(hits)
+
+
+def _quoted(value: str) -> str:
+    """A query-string value as a quoted filter string (the filter parser checks it)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _column(field: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from openfrs.api.auth import Principal, authenticate
-from openfrs.api.body import read_fields
+from openfrs.api.body import read_fields, read_json_object
 from openfrs.api.render import bounding_box_of
 from openfrs.errors import FRSError
 from openfrs.media import load_image, pick_image_source
@@ -59,14 +59,35 @@ async def show_faces(face_set_name: str, request: Request,
     return _faces_reply(face_set, faces)
 
 
-@router.delete(FACES, summary="Delete faces by face_id or external_image_id (FRS DeleteFace)")
+def _count_reply(face_set: FaceSetRecord, count: int) -> dict[str, object]:
+    return {"face_number": count, "face_set_id": face_set.face_set_id,
+            "face_set_name": face_set.name}
+
+
+@router.delete(FACES, summary="Delete faces by face_id, external_image_id or a field value "
+                              "(FRS DeleteFaceByFaceId / ByExternalImageId)")
 async def delete_faces(face_set_name: str, request: Request,
                        principal: Principal = Depends(authenticate)) -> dict:
-    query = request.query_params
-    face_set, deleted = await _service(request).delete(
-        principal.project_id, face_set_name, query.get("face_id"), query.get("external_image_id"))
-    return {"face_number": deleted, "face_set_id": face_set.face_set_id,
-            "face_set_name": face_set.name}
+    face_set, deleted = await _service(request).delete(principal.project_id, face_set_name,
+                                                       dict(request.query_params))
+    return _count_reply(face_set, deleted)
+
+
+@router.delete(FACES + "/batch", summary="Delete every face matching a filter (FRS BatchDeleteFaces)")
+async def batch_delete_faces(face_set_name: str, request: Request,
+                             principal: Principal = Depends(authenticate)) -> dict:
+    body = await read_json_object(request, request.app.state.settings.max_body_bytes)
+    face_set, deleted = await _service(request).delete_by_filter(principal.project_id, face_set_name,
+                                                                 body.get("filter"))
+    return _count_reply(face_set, deleted)
+
+
+@router.put(FACES, summary="Update a face's external_image_id or fields (FRS UpdateFace)")
+async def update_face(face_set_name: str, request: Request,
+                      principal: Principal = Depends(authenticate)) -> dict:
+    body = await read_json_object(request, request.app.state.settings.max_body_bytes)
+    face_set = await _service(request).update(principal.project_id, face_set_name, body)
+    return _count_reply(face_set, 1)
 
 
 @router.post("/v2/{project_id}/face-sets/{face_set_name}/search",
