@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
-import string
 from datetime import UTC, datetime
 
 from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.service.indexes import IndexRegistry
+from openfrs.service.params import random_id
 from openfrs.store.records import FaceSetRecord
 from openfrs.store.sqlite import (
     DuplicateFaceSet,
@@ -28,7 +27,6 @@ RESERVED_FIELDS = frozenset({"external_image_id", "bounding_box", "similarity", 
                              "create_time", "vector", "_id", "_all", "_source"})
 MAX_FIELDS = 10
 CAPACITY_STEP = 10_000
-_ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def validate_name(name: object) -> str:
@@ -91,7 +89,7 @@ class FaceSetService:
         created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
         for _ in range(5):  # 62**8 ids: a collision is rare, two in a row rarer still
             record = FaceSetRecord(key=0, project_id=project_id, name=name,
-                                   face_set_id="".join(secrets.choice(_ID_ALPHABET) for _ in range(8)),
+                                   face_set_id=random_id(8),
                                    capacity=capacity, external_fields=schema,
                                    model_version=self.model_version, created_at=created)
             try:

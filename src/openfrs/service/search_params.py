@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from openfrs.errors import FRSError
+from openfrs.service.params import parse_int
 
 if TYPE_CHECKING:
     from openfrs.service.setfaces import SearchHit
@@ -23,16 +24,6 @@ def _json_value(value: object, name: str) -> object:
             return json.loads(value)
         except ValueError:
             raise FRSError("FRS.0012", f"{name} is not valid JSON") from None
-    return value
-
-
-def _top_n(value: object) -> int:
-    if value is None or value == "":
-        return 10
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 6:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOP_N:
-        raise FRSError("FRS.0012", f"top_n must be an integer from 1 to {MAX_TOP_N}")
     return value
 
 
@@ -93,7 +84,8 @@ class SearchParams:
         face_id = fields.get("face_id")
         if face_id is not None and not isinstance(face_id, str):
             raise FRSError("FRS.0012", "face_id must be a string")
-        return cls(top_n=_top_n(fields.get("top_n")), threshold=_threshold(fields.get("threshold")),
+        return cls(top_n=parse_int(fields.get("top_n"), "top_n", 10, 1, MAX_TOP_N),
+                   threshold=_threshold(fields.get("threshold")),
                    filter=filter_text or None, sort=_sort(fields.get("sort")),
                    return_fields=_return_fields(fields.get("return_fields")), face_id=face_id or None)
 

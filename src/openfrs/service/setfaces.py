@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,47 +15,23 @@ from openfrs.service.facesets import FaceSetService
 from openfrs.service.field_values import validate_values
 from openfrs.service.filters import parse_filter, to_sql
 from openfrs.service.indexes import IndexRegistry
+from openfrs.service.params import parse_bool, parse_int, random_id
 from openfrs.service.search_params import SearchParams
 from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.sqlite import FaceSetFull
 from openfrs.vision.types import Face
 
 _EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
-_ID_ALPHABET = string.ascii_letters + string.digits
 LIST_WINDOW = 10_000  # FRS: offset + limit <= 10,000 ("FRS is not a storage system")
-
-
-def _new_id(length: int) -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def parse_bool(value: object, name: str, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise FRSError("FRS.0012", f"{name} must be true or false")
-
-
-def parse_int(value: object, name: str, default: int, low: int, high: int) -> int:
-    if value is None or value == "":
-        return default
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise FRSError("FRS.0012", f"{name} must be an integer from {low} to {high}")
-    return value
-
-
 def external_image_id(value: object) -> str:
     if value is None or value == "":
-        return _new_id(8)
+        return random_id(8)
     if not isinstance(value, str) or not _EXTERNAL_IMAGE_ID.fullmatch(value):
         raise FRSError("FRS.0012", "external_image_id must be 1-36 of [A-Za-z0-9_-]")
     return value
@@ -95,7 +69,7 @@ class SetFaceService:
             raise FRSError("FRS.0404")
         created = _now()
         records = [
-            FaceRecord(face_id=_new_id(8), external_image_id=image_id,
+            FaceRecord(face_id=random_id(8), external_image_id=image_id,
                        bounding_box=_box(face), embedding=face.embedding, fields=values,
                        model_version=face_set.model_version, created_at=created)
             for face in detected
