@@ -10,14 +10,14 @@ import threading
 from collections.abc import Callable
 
 from openfrs.store.sqlite import SQLiteMetadataStore
-from openfrs.store.vector_index import ExactIndex, VectorIndex
+from openfrs.store.vector_index import TieredIndex, VectorIndex
 
 EMBEDDING_DIM = 128
 
 
 class IndexRegistry:
     def __init__(self, store: SQLiteMetadataStore,
-                 factory: Callable[[], VectorIndex] = lambda: ExactIndex(EMBEDDING_DIM)) -> None:
+                 factory: Callable[[], VectorIndex] = lambda: TieredIndex(EMBEDDING_DIM)) -> None:
         self.store = store
         self.factory = factory
         self._indexes: dict[int, VectorIndex] = {}

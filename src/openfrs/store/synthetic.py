@@ -62,8 +62,9 @@ class _Model:
         blocks = identities // _CHUNK
         for block in np.unique(blocks):
             rows = np.nonzero(blocks == block)[0]
+            # the whole block through one product of fixed shape: same bits whoever asks
             g = _rng(self.seed, _TAG_CENTRES, int(block)).standard_normal((_CHUNK, self.dim), np.float32)
-            r = _normalise(g[identities[rows] - block * _CHUNK] @ self.basis)
+            r = _normalise(g @ self.basis)[identities[rows] - block * _CHUNK]
             out[rows] = _MEAN_WEIGHT * self.mu + _SPREAD_WEIGHT * r
         return _normalise(out)
 

@@ -23,46 +23,43 @@ import numpy as np
 
 SearchResult = tuple[np.ndarray, np.ndarray]  # ids int64 [<=k], scores float32 [<=k], best first
 _META = "meta.json"
+_EMPTY: SearchResult = (np.empty(0, np.int64), np.empty(0, np.float32))
 
 
 class _RWLock:
-    """Many readers or one writer. Why: numpy matmul and the HNSW libraries release the GIL, so
-    concurrent searches really run in parallel, but a search must never see a half-applied
-    add/remove (swap-remove moves rows; HNSW graphs relink)."""
+    """Many readers or one (preferred) writer. Why: numpy and faiss release the GIL, so searches
+    really run in parallel, but none may see a half-applied add/remove (swap-remove moves rows,
+    faiss is not safe to search while adding)."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
+        self._cond = threading.Condition()
+        self._readers = self._writers = 0  # active readers; writers waiting or active
+        self._writing = False
 
     @contextmanager
     def read(self) -> Iterator[None]:
         with self._cond:
-            while self._writer or self._writers_waiting:
-                self._cond.wait()
+            self._cond.wait_for(lambda: not self._writers)
             self._readers += 1
         try:
             yield
         finally:
             with self._cond:
                 self._readers -= 1
-                if not self._readers:
-                    self._cond.notify_all()
+                self._cond.notify_all()
 
     @contextmanager
     def write(self) -> Iterator[None]:
         with self._cond:
-            self._writers_waiting += 1
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._writers_waiting -= 1
-            self._writer = True
+            self._writers += 1
+            self._cond.wait_for(lambda: not self._readers and not self._writing)
+            self._writing = True
         try:
             yield
         finally:
             with self._cond:
-                self._writer = False
+                self._writing = False
+                self._writers -= 1
                 self._cond.notify_all()
 
 
@@ -76,6 +73,13 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
         return np.argsort(-scores, kind="stable")
     part = np.argpartition(-scores, k - 1)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _grown(array: np.ndarray, used: int, need: int) -> np.ndarray:
+    """A copy of ``array[:used]`` with room for ``need`` rows (x1.5 amortised growth), zero-filled."""
+    out = np.zeros((max(need, int(array.shape[0] * 1.5)), *array.shape[1:]), array.dtype)
+    out[:used] = array[:used]
+    return out
 
 
 def _write_dir(path: str | os.PathLike, write) -> None:
@@ -139,24 +143,21 @@ class VectorIndex(ABC):
         """Remove these ids (absent ones are ignored); returns how many were present."""
         ids = np.unique(_as_ids(ids))
         with self._lock.write():
-            return self._remove(ids)
+            return self._remove(ids) if ids.size else 0
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> SearchResult:
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(self.dim)
-        if k <= 0:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        allowed_ids = None if allowed is None else np.unique(_as_ids(allowed))
+        allowed_ids = None if allowed is None else _as_ids(allowed)
+        if k <= 0 or (allowed_ids is not None and not allowed_ids.size):
+            return _EMPTY
         with self._lock.read():
-            if allowed_ids is not None and not allowed_ids.size:
-                return np.empty(0, np.int64), np.empty(0, np.float32)
             return self._search(query, int(k), allowed_ids)
 
-    def contains(self, id: int) -> bool:
-        with self._lock.read():
-            return self._contains(int(id))
+    @abstractmethod
+    def contains(self, id: int) -> bool: ...
 
-    def __len__(self) -> int:
-        return self._len()
+    @abstractmethod
+    def __len__(self) -> int: ...
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index as a directory at ``path`` (replaced atomically if it exists)."""
@@ -179,12 +180,6 @@ class VectorIndex(ABC):
 
     @abstractmethod
     def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> SearchResult: ...
-
-    @abstractmethod
-    def _contains(self, id: int) -> bool: ...
-
-    @abstractmethod
-    def _len(self) -> int: ...
 
     @abstractmethod
     def _save(self, directory: Path) -> None: ...
@@ -210,23 +205,14 @@ class ExactIndex(VectorIndex):
         self._n = 0
         self._row: dict[int, int] = {}
 
-    def _grow(self, need: int) -> None:
-        if need <= self._ids.size:
-            return
-        size = max(need, int(self._ids.size * 1.5))
-        vectors = np.empty((size, self.dim), np.float32)
-        vectors[: self._n] = self._vectors[: self._n]
-        ids = np.empty(size, np.int64)
-        ids[: self._n] = self._ids[: self._n]
-        self._vectors, self._ids = vectors, ids
-
     def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         rows = np.fromiter((self._row.get(i, -1) for i in ids.tolist()), np.int64, ids.size)
         present = rows >= 0
         self._vectors[rows[present]] = vectors[present]  # upsert in place
         ids, vectors = ids[~present], vectors[~present]
-        self._grow(self._n + ids.size)
         stop = self._n + ids.size
+        if stop > self._ids.size:
+            self._vectors, self._ids = _grown(self._vectors, self._n, stop), _grown(self._ids, self._n, stop)
         self._vectors[self._n : stop] = vectors
         self._ids[self._n : stop] = ids
         self._row.update(zip(ids.tolist(), range(self._n, stop), strict=True))
@@ -248,29 +234,24 @@ class ExactIndex(VectorIndex):
             removed += 1
         return removed
 
-    def _rows(self, allowed: np.ndarray) -> np.ndarray:
-        """Rows of the allowed ids that are present: dict look-ups when the filter is small,
-        one vectorised membership test over all ids when it is large."""
-        if allowed.size * 8 < self._n:
-            rows = [self._row.get(i, -1) for i in allowed.tolist()]
-            rows_arr = np.asarray(rows, np.int64)
-            return np.sort(rows_arr[rows_arr >= 0])
-        return np.nonzero(np.isin(self._ids[: self._n], allowed))[0]
-
     def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> SearchResult:
         if allowed is None:
             scores = self._vectors[: self._n] @ query
             pos = _top_k(scores, k)
-            return self._ids[pos].copy(), scores[pos]
-        rows = self._rows(allowed)
+            return self._ids[pos], scores[pos]
+        if allowed.size * 8 < self._n:  # small filter: dict look-ups; large: one vectorised isin
+            rows = np.fromiter((self._row.get(i, -1) for i in allowed.tolist()), np.int64, allowed.size)
+            rows = np.unique(rows[rows >= 0])
+        else:
+            rows = np.nonzero(np.isin(self._ids[: self._n], allowed))[0]
         scores = self._vectors[rows] @ query
         pos = _top_k(scores, k)
         return self._ids[rows[pos]], scores[pos]
 
-    def _contains(self, id: int) -> bool:
-        return id in self._row
+    def contains(self, id: int) -> bool:
+        return int(id) in self._row
 
-    def _len(self) -> int:
+    def __len__(self) -> int:
         return self._n
 
     def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
@@ -291,8 +272,6 @@ class ExactIndex(VectorIndex):
         return index
 
 
-
-
 def _faiss():
     """faiss is imported lazily so the exact index (and this module) work without it."""
     import faiss
@@ -303,19 +282,19 @@ def _faiss():
 class HnswIndex(VectorIndex):
     """HNSW graph on faiss ``IndexHNSWFlat`` (inner product), with our own int64 id <-> row map.
 
-    Why faiss (bench/index_choice.py, 1M clustered faces, 2 cores): fastest single-query search
-    at recall@10 >= 0.99 of the three candidates, the fastest build but hnswlib's, a manylinux
-    wheel (hnswlib has only an sdist), and a native pre-filter (IDSelector) evaluated inside the
-    graph walk, which ``allowed`` maps onto directly.
+    Why faiss and these defaults: bench/index_choice.py (1M clustered faces, 2 shared cores).
+    faiss had the lowest single-query latency at every recall level, the fastest 1M build and the
+    smallest footprint of usearch/faiss/hnswlib, ships manylinux wheels (hnswlib: sdist only), and
+    evaluates a pre-filter (IDSelector) inside the graph walk. M=32/efC=200/ef=384 reaches
+    recall@10 >= 0.99 at 1M faces with p50 ~1 ms.
 
     faiss HNSW cannot delete, so ``remove`` leaves a tombstone: the row stays in the graph (so
-    navigation is unaffected) and a bitmap selector hides it from results. Tombstones cost memory
-    until ``rebuilt()`` makes a fresh graph of the live rows (check ``dead_fraction``).
+    navigation is unaffected) and a bitmap selector hides it. Tombstones keep their memory until
+    ``rebuilt()`` makes a fresh graph of the live rows (watch ``dead_fraction``).
 
-    ``allowed``: the selected rows become a bitmap selector with ef scaled up by the selectivity;
-    when at most ``exact_below`` rows are allowed, it is an exact product over those rows instead
-    (a graph walk cannot find a handful of scattered points reliably; brute force on them is
-    both exact and cheap).
+    ``allowed`` becomes a bitmap selector with ef scaled up by the selectivity; small filters
+    (``_exact_limit``) get an exact product over their rows instead (a graph walk finds a few
+    scattered points poorly and slowly; brute force on them is exact and cheaper).
     """
 
     kind = "hnsw"
@@ -325,29 +304,26 @@ class HnswIndex(VectorIndex):
         dim: int,
         m: int = 32,
         ef_construction: int = 200,
-        ef_search: int = 128,
-        exact_below: int = 10_000,
-        max_filter_ef: int = 2048,
+        ef_search: int = 384,
+        exact_below: int | None = None,
+        max_filter_ef: int = 4096,
     ) -> None:
         super().__init__(dim)
         faiss = _faiss()
         self.m, self.ef_construction, self.ef_search = int(m), int(ef_construction), int(ef_search)
-        self.exact_below, self.max_filter_ef = int(exact_below), int(max_filter_ef)
+        self.exact_below = None if exact_below is None else int(exact_below)  # None: cost model
+        self.max_filter_ef = int(max_filter_ef)
         self._index = faiss.IndexHNSWFlat(self.dim, self.m, faiss.METRIC_INNER_PRODUCT)
         self._index.hnsw.efConstruction = self.ef_construction
-        self._ids = np.empty(16, np.int64)  # row -> id (faiss numbers rows 0..ntotal-1)
-        self._live = np.zeros(16, bool)  # row -> not removed
-        self._row: dict[int, int] = {}  # id -> live row
+        self._ids = np.empty(0, np.int64)  # row -> id (faiss numbers rows 0..ntotal-1)
+        self._live = np.zeros(0, bool)  # row -> not removed
+        self._row: dict[int, int] = {}  # id -> live row, for point operations
         self._live_bits: np.ndarray | None = None  # packed _live for the selector, built lazily
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # (ids asc, rows) for bulk look-ups
 
-    def params(self) -> dict[str, int]:
-        return {
-            "m": self.m,
-            "ef_construction": self.ef_construction,
-            "ef_search": self.ef_search,
-            "exact_below": self.exact_below,
-            "max_filter_ef": self.max_filter_ef,
-        }
+    def params(self) -> dict[str, int | None]:
+        keys = ("m", "ef_construction", "ef_search", "exact_below", "max_filter_ef")
+        return {key: getattr(self, key) for key in keys}
 
     @property
     def dead_fraction(self) -> float:
@@ -355,36 +331,37 @@ class HnswIndex(VectorIndex):
         total = self._index.ntotal
         return 1.0 - len(self._row) / total if total else 0.0
 
-    def _grow(self, need: int) -> None:
-        if need <= self._ids.size:
-            return
-        size = max(need, int(self._ids.size * 1.5))
-        self._ids = np.concatenate([self._ids, np.empty(size - self._ids.size, np.int64)])
-        self._live = np.concatenate([self._live, np.zeros(size - self._live.size, bool)])
-
     def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        self._kill(ids)  # upsert: the old row of a re-added id becomes a tombstone
+        replaced = self._kill(ids)  # upsert: the old row of a re-added id becomes a tombstone
         start = self._index.ntotal
         self._index.add(vectors)
         stop = self._index.ntotal
-        self._grow(stop)
-        self._ids[start:stop] = ids
-        self._live[start:stop] = True
+        if stop > self._ids.size:
+            self._ids, self._live = _grown(self._ids, start, stop), _grown(self._live, start, stop)
+        self._ids[start:stop], self._live[start:stop] = ids, True
         self._row.update(zip(ids.tolist(), range(start, stop), strict=True))
+        self._live_bits = None
+        # keep the sorted look-up current when keys arrive in ascending order (store keys do)
+        old = self._sorted
+        if (
+            old is not None
+            and not replaced
+            and np.all(np.diff(ids) > 0)
+            and (not old[0].size or ids[0] > old[0][-1])
+        ):
+            self._sorted = (np.concatenate([old[0], ids]), np.concatenate([old[1], np.arange(start, stop)]))
+        else:
+            self._sorted = None
 
     def _kill(self, ids: np.ndarray) -> int:
-        killed = 0
-        for i in ids.tolist():
-            row = self._row.pop(i, None)
-            if row is not None:
-                self._live[row] = False
-                killed += 1
-        if killed:
+        rows = [row for row in (self._row.pop(i, None) for i in ids.tolist()) if row is not None]
+        if rows:
+            self._live[rows] = False
             self._live_bits = None
-        return killed
+        return len(rows)
 
     def _remove(self, ids: np.ndarray) -> int:
-        return self._kill(ids)
+        return self._kill(ids)  # the sorted look-up may keep dead rows; look-ups drop them
 
     def _vectors(self) -> np.ndarray:
         """Zero-copy (ntotal, dim) view of the vectors faiss stores; valid until the next add."""
@@ -393,77 +370,87 @@ class HnswIndex(VectorIndex):
         storage = faiss.downcast_index(self._index.storage)
         return faiss.rev_swig_ptr(storage.get_xb(), total * self.dim).reshape(total, self.dim)
 
-    def _allowed_rows(self, allowed: np.ndarray) -> np.ndarray:
-        if allowed.size * 8 < len(self._row):
-            rows = np.asarray([self._row.get(i, -1) for i in allowed.tolist()], np.int64)
-            return rows[rows >= 0]
+    def _allowed_mask_or_rows(self, allowed: np.ndarray) -> np.ndarray:
+        """Live rows of the allowed ids (small filters: binary search in a sorted id array, rows may
+        repeat) or a boolean row mask (large filters: one vectorised membership test)."""
         total = self._index.ntotal
-        return np.nonzero(np.isin(self._ids[:total], allowed) & self._live[:total])[0]
+        if allowed.size * 8 >= len(self._row):
+            return np.isin(self._ids[:total], allowed) & self._live[:total]
+        if self._sorted is None:
+            rows = np.nonzero(self._live[:total])[0]
+            order = np.argsort(self._ids[rows], kind="stable")
+            self._sorted = (self._ids[rows][order], rows[order])
+        ids, rows = self._sorted
+        pos = np.minimum(np.searchsorted(ids, allowed), ids.size - 1)
+        found = rows[pos[ids[pos] == allowed]]
+        return found[self._live[found]]
 
     def _exact(self, query: np.ndarray, k: int, rows: np.ndarray) -> SearchResult:
-        rows = np.sort(rows)  # ascending gather is kinder to the cache
         scores = self._vectors()[rows] @ query
         pos = _top_k(scores, k)
         return self._ids[rows[pos]], scores[pos]
 
-    def _graph(self, query: np.ndarray, k: int, ef: int, mask: np.ndarray | None) -> SearchResult:
+    def _graph(self, query: np.ndarray, k: int, ef: int, bits: np.ndarray | None) -> SearchResult:
         faiss = _faiss()
         params = faiss.SearchParametersHNSW()
         params.efSearch = max(ef, k)
-        selector = None
-        if mask is not None:
-            selector = faiss.IDSelectorBitmap(mask)  # keeps a reference to mask
-            params.sel = selector
+        if bits is not None:
+            params.sel = selector = faiss.IDSelectorBitmap(bits)  # noqa: F841 (kept alive)
         scores, rows = self._index.search(query[None, :], k, params=params)
         keep = rows[0] >= 0
         return self._ids[rows[0][keep]], scores[0][keep]
 
     def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> SearchResult:
-        live = len(self._row)
+        live, total = len(self._row), self._index.ntotal
         if not live:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        total = self._index.ntotal
+            return _EMPTY
         if allowed is None:
             if live == total:
                 return self._graph(query, k, self.ef_search, None)
             if self._live_bits is None:
                 self._live_bits = np.packbits(self._live[:total], bitorder="little")
             return self._graph(query, k, self.ef_search, self._live_bits)
-        rows = self._allowed_rows(allowed)
-        if rows.size <= max(self.exact_below, k):
-            return self._exact(query, k, rows)
-        mask = np.zeros(total, bool)
-        mask[rows] = True
-        # fewer allowed rows -> fewer of them among ef candidates; scale ef to keep recall
-        ef = min(int(self.ef_search * live / rows.size), self.max_filter_ef)
-        ids, scores = self._graph(query, k, ef, np.packbits(mask, bitorder="little"))
-        if ids.size < min(k, rows.size):  # the walk ran dry inside a sparse filter
-            return self._exact(query, k, rows)
+        found = self._allowed_mask_or_rows(allowed)
+        rows = None if found.dtype == bool else np.unique(found)  # allowed may repeat ids
+        count = int(found.sum()) if rows is None else rows.size
+        if count <= self._exact_limit(live):
+            return self._exact(query, k, np.nonzero(found)[0] if rows is None else rows)
+        if rows is not None:
+            found = np.zeros(total, bool)
+            found[rows] = True
+        # a filter keeping a share f of the set needs ef ~ ef_search / sqrt(f) for the same recall
+        ef = min(int(self.ef_search * (live / count) ** 0.5), max(self.max_filter_ef, self.ef_search))
+        ids, scores = self._graph(query, k, ef, np.packbits(found, bitorder="little"))
+        if ids.size < min(k, count):  # the walk ran dry inside a sparse filter
+            return self._exact(query, k, np.nonzero(found)[0])
         return ids, scores
 
-    def _contains(self, id: int) -> bool:
-        return id in self._row
+    def _exact_limit(self, live: int) -> float:
+        """Largest filter served by brute force. Measured at 1M on 2 cores: a gathered exact
+        product costs ~0.3 us/row, a filtered walk ~6 us per ef step with ef ~ ef_search/sqrt(f),
+        so brute force wins while rows**1.5 < 20 * ef_search * sqrt(live) (~40k rows at 1M)."""
+        if self.exact_below is not None:
+            return self.exact_below
+        return (20 * self.ef_search * live**0.5) ** (2 / 3)
 
-    def _len(self) -> int:
+    def contains(self, id: int) -> bool:
+        return int(id) in self._row
+
+    def __len__(self) -> int:
         return len(self._row)
-
-    def live_items(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of (ids, vectors) of the live rows."""
-        with self._lock.read():
-            rows = np.nonzero(self._live[: self._index.ntotal])[0]
-            return self._ids[rows], self._vectors()[rows]
 
     def rebuilt(self) -> HnswIndex:
         """A fresh graph of the live rows only (reclaims tombstones). Built from a snapshot, so
         searches on this index go on meanwhile; the caller swaps the result in."""
-        ids, vectors = self.live_items()
+        with self._lock.read():
+            rows = np.nonzero(self._live[: self._index.ntotal])[0]
+            ids, vectors = self._ids[rows], self._vectors()[rows]
         fresh = HnswIndex(self.dim, **self.params())
         fresh.add(ids, vectors)
         return fresh
 
     def _save(self, directory: Path) -> None:
-        faiss = _faiss()
-        faiss.write_index(self._index, str(directory / "hnsw.faiss"))
+        _faiss().write_index(self._index, str(directory / "hnsw.faiss"))
         total = self._index.ntotal
         np.save(directory / "ids.npy", self._ids[:total])
         np.save(directory / "live.npy", self._live[:total])
@@ -472,16 +459,13 @@ class HnswIndex(VectorIndex):
 
     @classmethod
     def _load(cls, directory: Path, meta: dict) -> HnswIndex:
-        faiss = _faiss()
         index = cls(meta["dim"], **meta["params"])
-        index._index = faiss.read_index(str(directory / "hnsw.faiss"))
-        ids, live = np.load(directory / "ids.npy"), np.load(directory / "live.npy")
-        if ids.size != index._index.ntotal or live.size != ids.size:
+        index._index = _faiss().read_index(str(directory / "hnsw.faiss"))
+        index._ids, index._live = np.load(directory / "ids.npy"), np.load(directory / "live.npy")
+        if not index._ids.size == index._live.size == index._index.ntotal:
             raise ValueError(f"{directory}: id map does not match the graph")
-        index._grow(ids.size)
-        index._ids[: ids.size], index._live[: ids.size] = ids, live
-        rows = np.nonzero(live)[0]
-        index._row = dict(zip(ids[rows].tolist(), rows.tolist(), strict=True))
+        rows = np.nonzero(index._live)[0]
+        index._row = dict(zip(index._ids[rows].tolist(), rows.tolist(), strict=True))
         return index
 
 
@@ -525,30 +509,21 @@ class TieredIndex(VectorIndex):
             return self._inner.remove(ids)
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> SearchResult:
-        return self._inner.search(query, k, allowed)
+        return self._inner.search(query, k, allowed)  # no lock here: the backend has its own
 
     def contains(self, id: int) -> bool:
         return self._inner.contains(id)
+
+    def __len__(self) -> int:
+        return len(self._inner)
 
     def save(self, path: str | os.PathLike) -> None:
         with self._mutate:
             _write_dir(path, self._save)
 
-    # hooks (the public methods above bypass the base lock, so these only delegate)
-    def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        self._inner.add(ids, vectors)
-
-    def _remove(self, ids: np.ndarray) -> int:
-        return self._inner.remove(ids)
-
-    def _search(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> SearchResult:
-        return self._inner.search(query, k, allowed)
-
-    def _contains(self, id: int) -> bool:
-        return self._inner.contains(id)
-
-    def _len(self) -> int:
-        return len(self._inner)
+    _add = add  # the public methods above replace the base ones; hooks only for completeness
+    _remove = remove
+    _search = search
 
     def _save(self, directory: Path) -> None:
         self._inner.save(directory / "inner")
