@@ -7,7 +7,11 @@ computes exact top-10 ground truth, times the exact numpy backend, then runs one
 (library, size, M, ef_construction), which sweeps ef_search over the same queries.
 
     .venv/bin/python bench/index_choice.py --json bench/out/index_choice.json
-    .venv/bin/python bench/index_choice.py --sizes 100000          # quicker
+    .venv/bin/python bench/index_choice.py --sizes 100000          # ~2 min
+    .venv/bin/python bench/index_choice.py --libs openfrs --ef 384  # our HnswIndex + filters
+
+Wall time on the 2-core box: ~2 min at 100k; each 1M build takes 5-13 min (faiss fastest,
+usearch slowest), so the default three-library run is ~25 min on a shared machine.
 
 Needs the candidates installed in the venv (not project dependencies):
     pip install usearch==2.26.6 faiss-cpu==1.15.1 hnswlib==0.8.0
@@ -31,7 +35,8 @@ from openfrs.store.synthetic import clustered_embeddings, cosine_profile, query_
 from openfrs.store.vector_index import ExactIndex
 
 K = 10
-LIBS = ("usearch", "faiss", "hnswlib", "openfrs")  # openfrs = our HnswIndex wrapper (faiss)
+CANDIDATES = ("usearch", "faiss", "hnswlib")
+LIBS = (*CANDIDATES, "openfrs")  # openfrs = our HnswIndex (faiss) incl. filtered search; opt-in
 # (M, ef_construction) per size; 1M builds are ~minutes each on 2 cores, so fewer there.
 DEFAULT_BUILDS = {100_000: [(16, 100), (32, 200)], 1_000_000: [(32, 200)]}
 FALLBACK_BUILDS = [(32, 200)]
@@ -161,7 +166,7 @@ def filtered(index, base: np.ndarray, queries: np.ndarray) -> list[dict]:
         allowed = np.sort(rng.choice(base.shape[0], int(base.shape[0] * fraction), replace=False))
         truth = allowed[exact_topk(base[allowed], queries)]
         lat, found = latency(lambda q, allowed=allowed: index.search(q, K, allowed)[0], queries, warmup=10)
-        path = "exact" if allowed.size <= index.exact_below else "graph"
+        path = "exact" if allowed.size <= index._exact_limit(len(index)) else "graph"
         rows.append({"fraction": fraction, "path": path, **lat, "recall_at_10": recall(found, truth)})
     return rows
 
@@ -278,7 +283,7 @@ def print_table(results: list[dict], exact: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--libs", default=",".join(LIBS))
+    parser.add_argument("--libs", default=",".join(CANDIDATES), help=f"any of {','.join(LIBS)}")
     parser.add_argument("--builds", help="M:efC pairs for every size, e.g. 16:100,32:200")
     parser.add_argument("--ef", default=",".join(map(str, EF_SEARCH)))
     parser.add_argument("--queries", type=int, default=1000)

@@ -107,9 +107,12 @@ def test_removed_ids_never_returned(data, kind) -> None:
     assert index.remove(gone) == 0
     assert len(index) == n - gone.size
     assert not index.contains(int(gone[0])) and index.contains(int(np.setdiff1d(ids[:n], gone)[0]))
+    some_live = np.setdiff1d(ids[:n], gone)[:50]
     for q in queries:
         found, _ = index.search(q, K)
         assert found.size == K and not np.isin(found, gone).any()
+        found, _ = index.search(q, K, allowed=np.concatenate([gone, some_live]))
+        assert found.size == K and np.isin(found, some_live).all()
     keep = ~np.isin(ids[:n], gone)
     assert recall(index, ids[:n][keep], vectors[:n][keep], queries) >= (1.0 if kind == "exact" else 0.99)
 

@@ -1,10 +1,12 @@
 """Per-face-set vector indexes for 1:N search: exact (numpy), HNSW (faiss) and a tiered mix.
 
 Why three: below a few tens of thousands of faces a brute-force matrix product is exact, fast
-(~0.1-1 ms), compact (512 B/face) and trivially mutable; above that its O(n) cost grows past the
-latency budget and an HNSW graph (~0.3 ms at 1M faces, recall@10 >= 0.99) takes over.
-TieredIndex starts exact and migrates once. Library and parameters were chosen by
-bench/index_choice.py; see HnswIndex.
+(~0.1-1 ms), compact (512 B/face) and trivially mutable; above that its O(n) cost (13-17 ms at
+1M) outgrows the budget and an HNSW graph (~1.2 ms at 1M, recall@10 >= 0.99) takes over.
+TieredIndex starts exact and migrates once. Library and parameters: bench/index_choice.py.
+
+Deployment note: run the service with OPENBLAS_NUM_THREADS=1. On 2 shared cores a threaded
+matrix-vector product gains ~30% when idle but stalls ~8 ms whenever another process holds a core.
 """
 
 from __future__ import annotations
@@ -244,7 +246,7 @@ class ExactIndex(VectorIndex):
             rows = np.unique(rows[rows >= 0])
         else:
             rows = np.nonzero(np.isin(self._ids[: self._n], allowed))[0]
-        scores = self._vectors[rows] @ query
+        scores = np.take(self._vectors, rows, axis=0) @ query
         pos = _top_k(scores, k)
         return self._ids[rows[pos]], scores[pos]
 
@@ -282,11 +284,11 @@ def _faiss():
 class HnswIndex(VectorIndex):
     """HNSW graph on faiss ``IndexHNSWFlat`` (inner product), with our own int64 id <-> row map.
 
-    Why faiss and these defaults: bench/index_choice.py (1M clustered faces, 2 shared cores).
-    faiss had the lowest single-query latency at every recall level, the fastest 1M build and the
-    smallest footprint of usearch/faiss/hnswlib, ships manylinux wheels (hnswlib: sdist only), and
-    evaluates a pre-filter (IDSelector) inside the graph walk. M=32/efC=200/ef=384 reaches
-    recall@10 >= 0.99 at 1M faces with p50 ~1 ms.
+    Why faiss (bench/index_choice.py, 1M clustered faces, 2 shared cores): at recall@10 0.99 it
+    ties hnswlib on latency (~1.2-1.4 ms; usearch ~2.2 ms), builds fastest (~3.0k faces/s vs 2.6k
+    and 1.3k) with the smallest resident size (~1.3 kB/face), ships manylinux wheels (hnswlib: sdist
+    only, so no --only-binary lock) and filters inside the graph walk (IDSelector). M=32,
+    efC=200, ef=384: recall@10 0.992, p50 1.2 ms at 1M.
 
     faiss HNSW cannot delete, so ``remove`` leaves a tombstone: the row stays in the graph (so
     navigation is unaffected) and a bitmap selector hides it. Tombstones keep their memory until
@@ -386,7 +388,7 @@ class HnswIndex(VectorIndex):
         return found[self._live[found]]
 
     def _exact(self, query: np.ndarray, k: int, rows: np.ndarray) -> SearchResult:
-        scores = self._vectors()[rows] @ query
+        scores = np.take(self._vectors(), rows, axis=0) @ query  # take: ~2x faster than [rows]
         pos = _top_k(scores, k)
         return self._ids[rows[pos]], scores[pos]
 
@@ -411,7 +413,9 @@ class HnswIndex(VectorIndex):
                 self._live_bits = np.packbits(self._live[:total], bitorder="little")
             return self._graph(query, k, self.ef_search, self._live_bits)
         found = self._allowed_mask_or_rows(allowed)
-        rows = None if found.dtype == bool else np.unique(found)  # allowed may repeat ids
+        rows = None if found.dtype == bool else found
+        if rows is not None and not np.all(rows[1:] > rows[:-1]):
+            rows = np.unique(rows)  # allowed repeated ids or was unsorted
         count = int(found.sum()) if rows is None else rows.size
         if count <= self._exact_limit(live):
             return self._exact(query, k, np.nonzero(found)[0] if rows is None else rows)
@@ -475,7 +479,7 @@ class TieredIndex(VectorIndex):
     Why 50,000 by default: bench/index_choice.py measured the exact single-query p50 on 2 cores
     at ~0.1-0.2 ms for 20k, ~0.3-0.9 ms for 50k and ~1.2-2.0 ms for 100k faces (two BLAS threads
     / one), and the exact path is also 3x smaller and removes cleanly; 50k keeps the exact p50
-    near 1 ms with headroom for a busy machine. The migration build (~5-10 s at 50k on 2 cores)
+    near 1 ms with headroom for a busy machine. The migration build (~10 s at 50k on 2 cores)
     runs outside the search lock: searches keep using the exact index until the graph is ready.
 
     Concurrency: mutations are serialised by an internal mutex; searches never wait for a
