@@ -33,9 +33,9 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         if owned:
             app.state.face_service = FaceService.from_settings(settings)
         store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
-        embedder = app.state.face_service.model_versions.get("embedder", "unknown")
         indexes = IndexRegistry(store)
-        app.state.face_set_service = FaceSetService(store, settings, embedder, indexes)
+        app.state.face_set_service = FaceSetService(store, settings,
+                                                    app.state.face_service.embedder_version, indexes)
         app.state.set_face_service = SetFaceService(app.state.face_set_service,
                                                     app.state.face_service, indexes)
         providers = app.state.face_service.describe()["providers"]

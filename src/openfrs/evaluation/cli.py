@@ -56,7 +56,7 @@ def verification(args: argparse.Namespace, settings: Settings) -> dict:
         "similarity_threshold_at_far_1e-2": round(calibration.similarity(threshold), 4),
         "accuracy_10fold_largest_face_rule": round(
             kfold_accuracy(largest_scores, same, folds).accuracy_mean, 4),
-        "embedder": service.pipeline.embedder_version,
+        "embedder": service.embedder_version,
     }
 
 

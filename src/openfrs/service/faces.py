@@ -49,6 +49,11 @@ class FaceService:
         pool = InferencePool(settings.inference_workers, settings.max_pending_inferences or None)
         return cls(FacePipeline(pack, options), pool, versions)
 
+    @property
+    def embedder_version(self) -> str:
+        """The model every embedding comes from; face sets record it."""
+        return self.pipeline.embedder_version
+
     def describe(self) -> dict[str, object]:
         """What /health reports: the providers the sessions really run on, and model versions."""
         return {"providers": self.pipeline.providers(), "models": dict(self.model_versions)}

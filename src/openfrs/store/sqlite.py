@@ -138,10 +138,6 @@ class SQLiteMetadataStore:
             (project_id,)).fetchall()
         return [_face_set(row) for row in rows]
 
-    def count_face_sets(self, project_id: str) -> int:
-        return self._reader().execute("SELECT COUNT(*) FROM face_sets WHERE project_id = ?",
-                                      (project_id,)).fetchone()[0]
-
     def delete_face_set(self, project_id: str, name: str) -> bool:
         """Removes the set and, by cascade, every face in it, in one transaction."""
         with self._transaction() as db:
