@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from openfrs.store.synthetic import clustered_embeddings, cosine_profile, query_embeddings
-from openfrs.store.vector_index import ExactIndex
+from openfrs.store.vectors import ExactIndex
 
 K = 10
 CANDIDATES = ("usearch", "faiss", "hnswlib")
@@ -144,7 +144,7 @@ def build_hnswlib(base: np.ndarray, m: int, efc: int, threads: int):
 
 
 def build_openfrs(base: np.ndarray, m: int, efc: int, threads: int):
-    from openfrs.store.vector_index import HnswIndex
+    from openfrs.store.vectors import HnswIndex
 
     index = HnswIndex(base.shape[1], m=m, ef_construction=efc)
     index.add(np.arange(base.shape[0], dtype=np.int64), base)

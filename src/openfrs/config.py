@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_face_sets: int = 10
     default_face_set_capacity: int = 100_000
     max_face_set_capacity: int = 100_000  # may be raised to 10,000,000 and beyond
+    # Vector-index snapshots: a cache of the store so a restart does not rebuild graphs.
+    index_save_changes: int = 10_000  # unsaved adds/removes (or 5% of the set) before a snapshot
+    index_save_interval_s: float = 600.0  # any unsaved change is snapshotted at least this often
 
     # Vision.
     min_face_px: int = 40

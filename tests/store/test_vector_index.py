@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from openfrs.store.synthetic import clustered_embeddings, cosine_profile, query_embeddings
-from openfrs.store.vector_index import ExactIndex, HnswIndex, TieredIndex, VectorIndex
+from openfrs.store.vectors import ExactIndex, HnswIndex, TieredIndex, VectorIndex
 
 N, DIM, K = 20_000, 128, 10
 BIG = 2**40  # ids come from the metadata store and need not be small or dense
@@ -106,6 +106,7 @@ def test_removed_ids_never_returned(data, kind) -> None:
     assert index.remove(gone) == gone.size
     assert index.remove(gone) == 0
     assert len(index) == n - gone.size
+    np.testing.assert_array_equal(np.sort(index.ids()), np.setdiff1d(ids[:n], gone))
     assert not index.contains(int(gone[0])) and index.contains(int(np.setdiff1d(ids[:n], gone)[0]))
     some_live = np.setdiff1d(ids[:n], gone)[:50]
     for q in queries:
@@ -201,7 +202,7 @@ def test_tiered_migrates_at_threshold(data) -> None:
     needs_faiss()
     ids, vectors, queries = data
     threshold = 4_000
-    index = TieredIndex(DIM, threshold=threshold)
+    index = TieredIndex(DIM, threshold=threshold, background=False)
     index.add(ids[: threshold - 1], vectors[: threshold - 1])
     assert isinstance(index.backend, ExactIndex)
     index.add(ids[threshold - 1 : threshold], vectors[threshold - 1 : threshold])
@@ -237,8 +238,44 @@ def test_concurrent_searches_during_mutation(data) -> None:
     for start in range(1_000, 4_000, 500):  # crosses the threshold while searches run
         index.add(ids[start : start + 500], vectors[start : start + 500])
         index.remove(ids[start - 1_000 : start - 900])
+    assert index.wait_migrated(timeout=60)
     stop.set()
     for t in threads:
         t.join()
     assert not errors, errors
     assert isinstance(index.backend, HnswIndex) and len(index) == 4_000 - 600
+
+
+def test_writes_during_a_background_migration_reach_the_graph(data) -> None:
+    """Adds, re-adds and removes made while the graph is built are replayed onto it: the
+    migrated index holds exactly what a never-migrated one would."""
+    needs_faiss()
+    ids, vectors, queries = data
+    index = TieredIndex(DIM, threshold=3_000)
+    index.add(ids[:3_000], vectors[:3_000])  # starts the migration thread
+    assert index.migrating or isinstance(index.backend, HnswIndex)
+    index.add(ids[3_000:6_000], vectors[3_000:6_000])
+    index.remove(ids[:500])
+    index.add(ids[:100], vectors[:100])  # removed, then back
+    index.remove(ids[5_000:5_200])
+    assert index.wait_migrated(timeout=60) and isinstance(index.backend, HnswIndex)
+    expected = np.concatenate([ids[:100], ids[500:5_000], ids[5_200:6_000]])
+    np.testing.assert_array_equal(np.sort(index.ids()), np.sort(expected))
+    assert len(index) == expected.size
+    keep = np.isin(ids[:6_000], expected)
+    assert recall(index, ids[:6_000][keep], vectors[:6_000][keep], queries) >= 0.99
+
+
+def test_loaded_exact_tier_past_threshold_settles_into_hnsw(data, tmp_path) -> None:
+    needs_faiss()
+    ids, vectors, _ = data
+    small = TieredIndex(DIM, threshold=10_000, background=False)
+    small.add(ids[:2_500], vectors[:2_500])
+    small.save(tmp_path / "ix")
+    meta = tmp_path / "ix" / "meta.json"
+    meta.write_text(meta.read_text().replace('"threshold": 10000', '"threshold": 2000'))
+    loaded = VectorIndex.load(tmp_path / "ix")
+    assert isinstance(loaded.backend, ExactIndex) and len(loaded) == 2_500
+    loaded.settle()
+    assert loaded.wait_migrated(timeout=60) and isinstance(loaded.backend, HnswIndex)
+    np.testing.assert_array_equal(np.sort(loaded.ids()), ids[:2_500])

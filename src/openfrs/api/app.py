@@ -22,6 +22,7 @@ from openfrs.store.sqlite import SQLiteMetadataStore
 
 log = logging.getLogger("openfrs")
 METADATA_FILE = "openfrs.db"
+INDEX_DIR = "indexes"  # vector-index snapshots, one folder per face set
 
 
 def create_app(settings: Settings | None = None, face_service: FaceService | None = None) -> FastAPI:
@@ -33,7 +34,10 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         if owned:
             app.state.face_service = FaceService.from_settings(settings)
         store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
-        indexes = IndexRegistry(store)
+        indexes = IndexRegistry(store, settings.data_dir / INDEX_DIR,
+                                save_changes=settings.index_save_changes,
+                                save_interval_s=settings.index_save_interval_s)
+        indexes.start()
         app.state.face_set_service = FaceSetService(store, settings,
                                                     app.state.face_service.embedder_version, indexes)
         app.state.set_face_service = SetFaceService(app.state.face_set_service,
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         providers = app.state.face_service.describe()["providers"]
         log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(providers))
         yield
+        indexes.close()
         store.close()
         if owned:
             app.state.face_service.pool.shutdown()

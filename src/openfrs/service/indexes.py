@@ -1,55 +1,227 @@
-"""One in-memory vector index per face set, built from the metadata store (the source of truth).
+"""One in-memory vector index per face set: a cache of the metadata store (the source of truth),
+snapshotted to disk so a restart does not rebuild graphs.
 
-The store commits first, the index follows; after a crash the index is simply rebuilt from the
-store on first use, so an acknowledged face is never missing from search.
+Order of writes: the store commits first, the index follows. After any stop (a clean one, or
+kill -9 between a commit and the index update, or in the middle of a snapshot) the index is
+loaded from its last snapshot and reconciled with the store: faces the store has and the snapshot
+lacks are added, faces the snapshot has and the store no longer has are removed. Face keys are
+never reused and a stored embedding never changes, so equal key sets mean equal indexes. With no
+usable snapshot the index is rebuilt from the store: exact first (seconds), the HNSW graph
+behind it in the background.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
 
 from openfrs.store.sqlite import SQLiteMetadataStore
-from openfrs.store.vector_index import TieredIndex, VectorIndex
+from openfrs.store.vectors import TieredIndex, VectorIndex
 
 EMBEDDING_DIM = 128
+SAVE_SHARE = 0.05  # big sets: a snapshot is due once this share has changed (else save_changes)
+log = logging.getLogger("openfrs.index")
 
 
 class IndexRegistry:
-    def __init__(self, store: SQLiteMetadataStore,
-                 factory: Callable[[], VectorIndex] = lambda: TieredIndex(EMBEDDING_DIM)) -> None:
+    """Thread-safe. Each set has its own lock, held while the set's index is loaded, mutated or
+    snapshotted, so one big set loading never holds up another and no committed face can slip
+    between a load and the first update."""
+
+    def __init__(self, store: SQLiteMetadataStore, directory: Path | None = None,
+                 factory: Callable[[], VectorIndex] = lambda: TieredIndex(EMBEDDING_DIM),
+                 save_changes: int = 10_000, save_interval_s: float = 600.0) -> None:
         self.store = store
+        self.directory = None if directory is None else Path(directory)
         self.factory = factory
+        self.save_changes = save_changes
+        self.save_interval_s = save_interval_s
         self._indexes: dict[int, VectorIndex] = {}
-        self._lock = threading.Lock()
+        self._set_locks: dict[int, threading.Lock] = {}
+        self._unsaved: dict[int, int] = {}  # changes since the last snapshot
+        self._saved: dict[int, tuple[float, str]] = {}  # (monotonic time, backend kind) of it
+        self._lock = threading.Lock()  # guards the dicts above, never held for long
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self, check_every_s: float = 30.0) -> None:
+        """Remove snapshots of deleted sets, load every set in the background (searches on a
+        set wait only for that set) and snapshot changed indexes from then on."""
+        self._remove_orphan_snapshots()
+        self._spawn(self._warm_all, "openfrs-index-warm")
+        self._spawn(lambda: self._maintain_every(check_every_s), "openfrs-index-save")
+
+    def close(self) -> None:
+        """Stop the background threads and snapshot whatever changed (a clean shutdown)."""
+        self._stop.set()
+        for thread in self._threads[1:]:  # not the warm-up: it stops after the set it is loading
+            thread.join()
+        self.maintain(force=True)
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _warm_all(self) -> None:
+        for set_key in self.store.face_set_keys():
+            if self._stop.is_set():
+                return
+            try:
+                self.get(set_key)
+            except Exception:  # the set stays unloaded; its first search retries and reports
+                log.exception("loading the index of face set %d failed", set_key)
+
+    def _maintain_every(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            try:
+                self.maintain()
+            except Exception:
+                log.exception("index snapshot failed; the store still holds every face")
+
+    # -- reads and updates ----------------------------------------------------------------
+
+    def _set_lock(self, set_key: int) -> threading.Lock:
+        with self._lock:
+            return self._set_locks.setdefault(set_key, threading.Lock())
 
     def get(self, set_key: int) -> VectorIndex:
-        """The set's index, loading it from the store the first time (blocking)."""
-        with self._lock:
-            index = self._indexes.get(set_key)
-            if index is None:
-                index = self.factory()
-                for keys, vectors in self.store.iter_embeddings(set_key):
-                    index.add(keys, vectors)
-                self._indexes[set_key] = index
+        """The set's index, loading it the first time (blocking)."""
+        index = self._indexes.get(set_key)
+        if index is not None:
             return index
+        with self._set_lock(set_key):
+            return self._loaded(set_key)
 
-    def add(self, set_key: int, keys, vectors) -> None:
-        """Index newly committed faces; keys a fresh build already picked up are skipped."""
-        with self._lock:
+    def _loaded(self, set_key: int) -> VectorIndex:
+        """Called with the set's lock held."""
+        index = self._indexes.get(set_key)
+        if index is None:
+            index, changes = self._load(set_key)
+            with self._lock:
+                self._indexes[set_key] = index
+                self._unsaved[set_key] = changes
+        return index
+
+    def add(self, set_key: int, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Index newly committed faces."""
+        with self._set_lock(set_key):
             index = self._indexes.get(set_key)
             if index is None:
-                return  # not loaded yet: the first get() reads these faces from the store
-            fresh = [i for i, key in enumerate(keys) if not index.contains(int(key))]
-            if fresh:
-                index.add(keys[fresh], vectors[fresh])
+                return  # not loaded: its load reads these faces from the store
+            index.add(keys, vectors)
+            self._changed(set_key, len(keys))
 
-    def remove(self, set_key: int, keys) -> None:
-        with self._lock:
+    def remove(self, set_key: int, keys: np.ndarray) -> None:
+        with self._set_lock(set_key):
             index = self._indexes.get(set_key)
             if index is not None and len(keys):
-                index.remove(keys)
+                self._changed(set_key, index.remove(keys))
 
     def drop(self, set_key: int) -> None:
+        """Forget a deleted set: its index and its snapshot."""
+        with self._set_lock(set_key):
+            with self._lock:
+                self._indexes.pop(set_key, None)
+                self._unsaved.pop(set_key, None)
+                self._saved.pop(set_key, None)
+            if self.directory is not None:
+                shutil.rmtree(self._path(set_key), ignore_errors=True)
+
+    def _changed(self, set_key: int, count: int) -> None:
         with self._lock:
-            self._indexes.pop(set_key, None)
+            self._unsaved[set_key] = self._unsaved.get(set_key, 0) + count
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def _path(self, set_key: int) -> Path:
+        assert self.directory is not None
+        return self.directory / str(set_key)
+
+    def _load(self, set_key: int) -> tuple[VectorIndex, int]:
+        """(index, changes not in its snapshot) from the snapshot and the store."""
+        started = time.monotonic()
+        index = self._read_snapshot(set_key)
+        if index is None:
+            index = self.factory()
+            changes = index.add_batches(self.store.iter_embeddings(set_key))
+            how = "rebuilt from the store"
+        else:
+            changes = self._reconcile(set_key, index)
+            how = f"loaded from its snapshot ({changes} change(s) caught up)"
+            with self._lock:
+                self._saved[set_key] = (time.monotonic(), _backend_kind(index))
+        log.info("index of face set %d: %d faces %s in %.2f s", set_key, len(index), how,
+                 time.monotonic() - started)
+        return index, changes
+
+    def _read_snapshot(self, set_key: int) -> VectorIndex | None:
+        if self.directory is None or not self._path(set_key).exists():
+            return None
+        try:
+            index = VectorIndex.load(self._path(set_key))
+        except Exception:  # damaged or from another version: the store rebuilds it
+            log.warning("snapshot of face set %d unreadable; rebuilding", set_key, exc_info=True)
+            return None
+        return index if index.dim == EMBEDDING_DIM else None
+
+    def _reconcile(self, set_key: int, index: VectorIndex) -> int:
+        stored = self.store.face_keys(set_key)
+        present = index.ids()
+        extra = np.setdiff1d(present, stored, assume_unique=True)
+        missing = np.setdiff1d(stored, present, assume_unique=True)
+        removed = index.remove(extra) if extra.size else 0
+        added = index.add_batches(self.store.iter_embeddings(set_key, missing)) if missing.size else 0
+        return removed + added
+
+    def maintain(self, force: bool = False) -> int:
+        """Snapshot every loaded index that is due (all changed ones when ``force``); returns how
+        many were written. Due: many changes, changes older than the interval, or a migration
+        to HNSW finished since the last snapshot."""
+        if self.directory is None:
+            return 0
+        written = 0
+        for set_key in list(self._indexes):
+            with self._set_lock(set_key):
+                index = self._indexes.get(set_key)
+                if index is not None and self._due(set_key, index, force):
+                    index.save(self._path(set_key))
+                    with self._lock:
+                        self._unsaved[set_key] = 0
+                        self._saved[set_key] = (time.monotonic(), _backend_kind(index))
+                    written += 1
+        return written
+
+    def _due(self, set_key: int, index: VectorIndex, force: bool) -> bool:
+        if getattr(index, "migrating", False):
+            return False  # the graph is about to replace what a snapshot would write
+        unsaved = self._unsaved.get(set_key, 0)
+        saved_at, saved_kind = self._saved.get(set_key, (None, None))
+        if saved_at is None:
+            return unsaved > 0
+        if saved_kind != _backend_kind(index):
+            return True
+        if not unsaved:
+            return False
+        return (force or unsaved >= max(self.save_changes, SAVE_SHARE * len(index))
+                or time.monotonic() - saved_at >= self.save_interval_s)
+
+    def _remove_orphan_snapshots(self) -> None:
+        if self.directory is None or not self.directory.exists():
+            return
+        live = {str(key) for key in self.store.face_set_keys()}
+        for path in self.directory.iterdir():
+            if path.name not in live:  # a deleted set, or a save interrupted mid-way
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _backend_kind(index: VectorIndex) -> str:
+    return getattr(index, "backend", index).kind

@@ -185,8 +185,30 @@ class SQLiteMetadataStore:
                                       (set_key, limit, offset)).fetchall()
         return [_face(row) for row in rows]
 
-    def iter_embeddings(self, set_key: int, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(keys, vectors) in batches: what an index is rebuilt from."""
+    def face_set_keys(self) -> list[int]:
+        """Keys of every face set of every project (index warm-up and clean-up)."""
+        return [row[0] for row in self._reader().execute("SELECT key FROM face_sets ORDER BY key")]
+
+    def face_keys(self, set_key: int) -> np.ndarray:
+        """Every face key of a set, ascending: what a loaded index is checked against."""
+        rows = self._reader().execute("SELECT key FROM faces WHERE set_key = ? ORDER BY key",
+                                      (set_key,)).fetchall()
+        return np.fromiter((row[0] for row in rows), np.int64, len(rows))
+
+    def iter_embeddings(self, set_key: int, keys: np.ndarray | None = None,
+                        batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(keys, vectors) in batches: every face of the set (an index rebuild), or only the
+        given keys (catching a loaded index up)."""
+        if keys is not None:
+            for start in range(0, len(keys), 500):
+                chunk = [int(k) for k in keys[start:start + 500]]
+                marks = ",".join("?" * len(chunk))
+                rows = self._reader().execute(
+                    f"SELECT key, embedding FROM faces WHERE set_key = ? AND key IN ({marks})"
+                    " ORDER BY key", (set_key, *chunk)).fetchall()
+                if rows:
+                    yield _embeddings(rows)
+            return
         last = 0
         while True:
             rows = self._reader().execute(
@@ -194,10 +216,9 @@ class SQLiteMetadataStore:
                 (set_key, last, batch)).fetchall()
             if not rows:
                 return
-            keys = np.array([r[0] for r in rows], np.int64)
-            vectors = np.stack([np.frombuffer(r[1], np.float32) for r in rows])
-            yield keys, vectors
-            last = int(keys[-1])
+            found = _embeddings(rows)
+            yield found
+            last = int(found[0][-1])
 
     def faces_by_keys(self, set_key: int, keys: list[int]) -> dict[int, FaceRecord]:
         """Records for index hits (search results), keyed by their index id."""
@@ -255,6 +276,11 @@ def _face_set(row: tuple) -> FaceSetRecord:
     return FaceSetRecord(key=row[0], project_id=row[1], name=row[2], face_set_id=row[3],
                          capacity=row[4], external_fields=json.loads(row[5]), model_version=row[6],
                          created_at=row[7], face_number=row[8])
+
+
+def _embeddings(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+    return keys, np.frombuffer(b"".join(row[1] for row in rows), np.float32).reshape(len(rows), -1)
 
 
 def _face(row: tuple) -> FaceRecord:
