@@ -258,7 +258,10 @@ def test_writes_during_a_background_migration_reach_the_graph(data) -> None:
     index.remove(ids[:500])
     index.add(ids[:100], vectors[:100])  # removed, then back
     index.remove(ids[5_000:5_200])
+    index.add(ids[700:701], vectors[7_000:7_001])  # an upsert with a new vector
     assert index.wait_migrated(timeout=60) and isinstance(index.backend, HnswIndex)
+    present, now = index.backend.lookup(ids[700:701])
+    assert present.all() and np.array_equal(now[0], vectors[7_000])
     expected = np.concatenate([ids[:100], ids[500:5_000], ids[5_200:6_000]])
     np.testing.assert_array_equal(np.sort(index.ids()), np.sort(expected))
     assert len(index) == expected.size

@@ -68,6 +68,11 @@ def as_ids(ids: np.ndarray | list[int] | int) -> np.ndarray:
     return np.atleast_1d(np.asarray(ids, dtype=np.int64))
 
 
+def rows_of(row_map: dict[int, int], ids: np.ndarray) -> np.ndarray:
+    """Row of each id, -1 where absent."""
+    return np.fromiter((row_map.get(i, -1) for i in ids.tolist()), np.int64, ids.size)
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the k largest scores, best first (argpartition, then sort only k)."""
     if k >= scores.size:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openfrs.store.vectors.base import META_FILE, SearchResult, VectorIndex, grown, top_k
+from openfrs.store.vectors.base import META_FILE, SearchResult, VectorIndex, grown, rows_of, top_k
 
 
 class ExactIndex(VectorIndex):
@@ -27,7 +27,7 @@ class ExactIndex(VectorIndex):
         self._row: dict[int, int] = {}
 
     def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        rows = np.fromiter((self._row.get(i, -1) for i in ids.tolist()), np.int64, ids.size)
+        rows = rows_of(self._row, ids)
         present = rows >= 0
         self._vectors[rows[present]] = vectors[present]  # upsert in place
         ids, vectors = ids[~present], vectors[~present]
@@ -61,7 +61,7 @@ class ExactIndex(VectorIndex):
             pos = top_k(scores, k)
             return self._ids[pos], scores[pos]
         if allowed.size * 8 < self._n:  # small filter: dict look-ups; large: one vectorised isin
-            rows = np.fromiter((self._row.get(i, -1) for i in allowed.tolist()), np.int64, allowed.size)
+            rows = rows_of(self._row, allowed)
             rows = np.unique(rows[rows >= 0])
         else:
             rows = np.nonzero(np.isin(self._ids[: self._n], allowed))[0]
@@ -78,6 +78,12 @@ class ExactIndex(VectorIndex):
     def ids(self) -> np.ndarray:
         with self._lock.read():
             return self._ids[: self._n].copy()
+
+    def lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(present mask, vectors of the present ids) for these ids."""
+        with self._lock.read():
+            rows = rows_of(self._row, ids)
+            return rows >= 0, self._vectors[rows[rows >= 0]]
 
     def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
         """Copies of (ids, vectors) currently held, e.g. to build another index from them."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openfrs.store.vectors.base import EMPTY, META_FILE, SearchResult, VectorIndex, grown, top_k
+from openfrs.store.vectors.base import EMPTY, META_FILE, SearchResult, VectorIndex, grown, rows_of, top_k
 
 
 def _faiss():
@@ -100,6 +100,12 @@ class HnswIndex(VectorIndex):
 
     def _remove(self, ids: np.ndarray) -> int:
         return self._kill(ids)  # the sorted look-up may keep dead rows; look-ups drop them
+
+    def lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(present mask, vectors of the present ids) for these ids."""
+        with self._lock.read():
+            rows = rows_of(self._row, ids)
+            return rows >= 0, self._vectors()[rows[rows >= 0]]
 
     def _vectors(self) -> np.ndarray:
         """Zero-copy (ntotal, dim) view of the vectors faiss stores; valid until the next add."""

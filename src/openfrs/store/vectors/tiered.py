@@ -18,6 +18,24 @@ from openfrs.store.vectors.hnsw import HnswIndex
 log = logging.getLogger("openfrs.index")
 
 
+FINAL_ROUND = 2_000  # journaled ids replayed while writes wait (~1 s of graph inserts at most)
+
+
+def _catch_up(graph: HnswIndex, exact: ExactIndex, touched: list[np.ndarray]) -> None:
+    """Make the graph agree with the exact index on every touched id: absent there -> removed,
+    present with another vector (or not yet in the graph) -> added."""
+    if not touched:
+        return
+    ids = np.unique(np.concatenate(touched))
+    present, vectors = exact.lookup(ids)
+    graph.remove(ids[~present])
+    ids = ids[present]
+    in_graph, old = graph.lookup(ids)
+    stale = np.ones(ids.size, bool)
+    stale[in_graph] = np.any(old != vectors[in_graph], axis=1)
+    graph.add(ids[stale], vectors[stale])
+
+
 class TieredIndex(VectorIndex):
     """Exact while small, HNSW from ``threshold`` faces on (one way; it never migrates back).
 
@@ -28,8 +46,10 @@ class TieredIndex(VectorIndex):
 
     Migration builds the graph from a snapshot of the exact index without holding any lock
     (~17 s per 50k faces on 2 cores, ~6 min at 1M), while adds and removes go on into the exact
-    index and a journal; the journal is replayed onto the graph and the graph swapped in at the
-    end. So neither searches nor writes wait for a migration. With ``background`` (the default)
+    index while their ids go to a journal; the graph then catches up with the journaled ids in
+    rounds, the last (<= FINAL_ROUND ids) under the lock, and is swapped in. So searches never
+    wait for a migration and writes at most for that last round; a bulk import during a
+    migration costs the ids, not a second copy of the vectors. With ``background`` (the default)
     it runs on its own thread, started by the add that crosses the threshold; otherwise that add
     runs it. Each search runs entirely on one backend.
     """
@@ -44,7 +64,7 @@ class TieredIndex(VectorIndex):
         self.background = background
         self._inner: VectorIndex = ExactIndex(self.dim)
         self._mutate = threading.Lock()  # serialises add/remove/save and the journal
-        self._journal: list[tuple[np.ndarray, np.ndarray | None]] | None = None  # while migrating
+        self._journal: list[np.ndarray] | None = None  # ids written while migrating
         self._migrated = threading.Event()
 
     @property
@@ -59,14 +79,14 @@ class TieredIndex(VectorIndex):
         self.add_batches([(ids, vectors)])
 
     def add_batches(self, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
-        """Fill the current tier first and migrate once at the end: a rebuild of a big set
-        neither journals nor copies every batch."""
+        """Fill the current tier first and migrate once at the end: a rebuild of a big set does
+        not start a migration per batch."""
         count = 0
         for ids, vectors in batches:
             with self._mutate:
                 self._inner.add(ids, vectors)
                 if self._journal is not None:
-                    self._journal.append((np.array(ids, np.int64), np.array(vectors, np.float32)))
+                    self._journal.append(np.array(ids, np.int64).reshape(-1))
             count += len(ids)
         self.settle()
         return count
@@ -89,7 +109,7 @@ class TieredIndex(VectorIndex):
     def remove(self, ids: np.ndarray) -> int:
         with self._mutate:
             if self._journal is not None:
-                self._journal.append((np.array(ids, np.int64).reshape(-1), None))
+                self._journal.append(np.array(ids, np.int64).reshape(-1))
             return self._inner.remove(ids)
 
     def wait_migrated(self, timeout: float | None = None) -> bool:
@@ -97,19 +117,22 @@ class TieredIndex(VectorIndex):
         return self._migrated.wait(timeout)
 
     def _migrate(self) -> None:
+        """Build the graph from a snapshot, then catch up with the journal (the ids written
+        since) in rounds outside the lock; only the last, small round holds it."""
         exact = self._inner
         assert isinstance(exact, ExactIndex)
         try:
             graph = HnswIndex(self.dim, **self.hnsw_params)
-            graph.add(*exact.snapshot())  # the long part: no lock held
-            with self._mutate:
-                for ids, vectors in self._journal or []:
-                    if vectors is None:
-                        graph.remove(ids)
-                    else:
-                        graph.add(ids, vectors)
-                self._inner = graph  # atomic swap: in-flight searches finish on the exact one
-                self._journal = None
+            graph.add(*exact.snapshot())
+            while True:
+                with self._mutate:
+                    touched, self._journal = self._journal or [], []
+                    if sum(ids.size for ids in touched) <= FINAL_ROUND:
+                        _catch_up(graph, exact, touched)
+                        self._inner = graph  # atomic swap: in-flight searches finish on exact
+                        self._journal = None
+                        break
+                _catch_up(graph, exact, touched)
             self._migrated.set()
             log.info("vector index moved to HNSW at %d faces", len(graph))
         except BaseException:
