@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA ?= ./data
 
-.PHONY: serve test install models bench eval lint clean
+.PHONY: serve test install models bench bench-search eval lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "OpenFRS needs Python 3.11 (requirements.lock is for CPython 3.11 on linux x86_64); set PYTHON=")'
@@ -43,6 +43,11 @@ bench: models
 	mkdir -p bench/out
 	$(BIN)/openfrs bench --json bench/out/bench.json
 	$(BIN)/python bench/detection_eval.py --json bench/out/detection.json
+
+# 1:N search at 100k and 1M synthetic faces plus LFW identification (~15 min on 2 cores).
+bench-search: models
+	mkdir -p bench/out
+	$(BIN)/openfrs bench search --json bench/out/search.json
 
 eval: models
 	mkdir -p bench/out

@@ -1,4 +1,5 @@
-"""`openfrs bench` — detection, embedding and end-to-end compare speed, with the dlib peer."""
+"""`openfrs bench [speed|search]` — detection, embedding and compare speed with the dlib peer;
+`search` (benchmark/search.py): 1:N search at scale and LFW identification."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openfrs.benchmark import http_load, peer
+from openfrs.benchmark import http_load, peer, search
 from openfrs.benchmark.timing import median_ms
 from openfrs.config import Settings
 from openfrs.media import ImageLimits, decode_image
@@ -21,6 +22,8 @@ PAIR = ("lfw-partial/images/Abdullah/Abdullah_0002.jpg", "lfw-partial/images/Abd
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", nargs="?", choices=["speed", "search"], default="speed",
+                        help="speed: detection/embedding/compare (default); search: 1:N at scale")
     parser.add_argument("--data", type=Path, default=DATA, help="evaluation data folder")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--requests", type=int, default=60, help="HTTP compare requests")
@@ -28,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip face_recognition (dlib)")
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    search.add_arguments(parser.add_argument_group("search"))
 
 
 def _load(path: Path, settings: Settings) -> np.ndarray:
@@ -47,6 +51,15 @@ def _bench_images(args: argparse.Namespace, settings: Settings) -> dict[str, np.
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    result = search.run(args, settings) if args.target == "search" else speed(args, settings)
+    text = json.dumps(result, indent=2, default=float)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return 0
+
+
+def speed(args: argparse.Namespace, settings: Settings) -> dict:
     # Micro-benchmarks run one call at a time, so each session gets every core; the HTTP
     # benchmark below runs the server with its own (throughput) settings.
     threads = os.cpu_count() or 1
@@ -97,9 +110,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ratios["peer/ours compare_ms"] = theirs["compare_ms"] / ours["compare_ms"]
     elif not args.no_peer:
         result["peer_face_recognition"] = "not installed (make bench installs it)"
-
-    text = json.dumps(result, indent=2, default=float)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
+    return result

@@ -8,10 +8,10 @@ the API's search does, with its own enrolled face left out of the ranking."""
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from pathlib import Path
 
+from openfrs.benchmark.timing import percentiles_ms
 from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.media import ImageLimits, decode_image
@@ -32,12 +32,6 @@ def _images(images_root: Path, limit_people: int | None) -> list[tuple[str, Path
     """(person, path) for every image; identity is the folder name, people in sorted order."""
     people = sorted(p for p in images_root.iterdir() if p.is_dir())[:limit_people]
     return [(person.name, path) for person in people for path in sorted(person.glob("*.jpg"))]
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    """Nearest-rank percentile: no interpolation between two timings that really happened."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] if ordered else 0.0
 
 
 def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
@@ -62,7 +56,7 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
         await face_sets.create(PROJECT, {"face_set_name": SET_NAME,
                                          "face_set_capacity": settings.max_face_set_capacity})
         decoded = {i: decode_image(path.read_bytes(), limits) for i, (_, path) in ids.items()}
-        enrol_ms: list[float] = []
+        enrol_seconds: list[float] = []
         failures: list[str] = []
         start = time.perf_counter()
         for image_id, image in decoded.items():
@@ -74,11 +68,11 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
                 if exc.code != "FRS.0404":
                     raise
                 failures.append(ids[image_id][1].name)
-            enrol_ms.append((time.perf_counter() - t0) * 1000.0)
+            enrol_seconds.append(time.perf_counter() - t0)
         enrol_s = time.perf_counter() - start
 
         params = SearchParams.parse({"top_n": TOP_N})
-        search_ms: list[float] = []
+        search_seconds: list[float] = []
         rank1 = rank5 = probes = 0
         misses: list[str] = []
         start = time.perf_counter()
@@ -93,7 +87,7 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
                 if exc.code != "FRS.0304":
                     raise
                 hits = []
-            search_ms.append((time.perf_counter() - t0) * 1000.0)
+            search_seconds.append(time.perf_counter() - t0)
             ranked = [ids[h.face.external_image_id][0] for h in hits
                       if h.face.external_image_id != image_id]
             rank1 += bool(ranked) and ranked[0] == person
@@ -108,9 +102,8 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
             "rank1": rank1 / probes if probes else 0.0,
             "rank5": rank5 / probes if probes else 0.0,
             "rank1_correct": rank1, "misses": misses,
-            "search_ms_p50": statistics.median(search_ms) if search_ms else 0.0,
-            "search_ms_p95": _percentile(search_ms, 0.95),
-            "enrol_ms_p50": statistics.median(enrol_ms) if enrol_ms else 0.0,
+            "search_ms": percentiles_ms(search_seconds) if search_seconds else None,
+            "enrol_ms": percentiles_ms(enrol_seconds) if enrol_seconds else None,
             "enrol_total_s": enrol_s, "search_total_s": search_s,
             "face_rule": "largest face (single=true), as the API",
         }

@@ -16,3 +16,10 @@ def median_ms(fn: Callable[[], object], repeat: int = 15, warmup: int = 2) -> fl
         fn()
         samples.append((time.perf_counter() - start) * 1000.0)
     return statistics.median(samples)
+
+
+def percentiles_ms(seconds: list[float]) -> dict[str, float]:
+    """p50 / p99 (and the count) of durations given in seconds, in milliseconds."""
+    ms = [s * 1000.0 for s in seconds]
+    p50, p99 = statistics.quantiles(ms, n=100, method="inclusive")[49::49] if len(ms) > 1 else ms * 2
+    return {"p50": p50, "p99": p99, "n": len(ms)}

@@ -13,12 +13,12 @@ from openfrs.errors import FRSError
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
 from openfrs.service.field_values import validate_values
-from openfrs.service.filters import parse_filter, to_sql
+from openfrs.service.filters import Expr, parse_filter, to_sql
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.params import parse_bool, parse_int, random_id
 from openfrs.service.search_params import SearchParams
 from openfrs.store.records import FaceRecord, FaceSetRecord
-from openfrs.store.sqlite import FaceSetFull
+from openfrs.store.sqlite import FaceSetFull, SQLiteMetadataStore
 from openfrs.vision.types import Face
 
 _EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
@@ -188,8 +188,7 @@ class SetFaceService:
                 expr) -> list[SearchHit]:
         allowed = None
         if expr is not None:
-            where, values = to_sql(expr, _column)
-            allowed = np.array(self.store.keys_where(face_set.key, where, values), np.int64)
+            allowed = filtered_keys(self.store, face_set.key, expr)
             if not allowed.size:
                 return []
         index = self.indexes.get(face_set.key)
@@ -200,6 +199,12 @@ class SetFaceService:
                                                                      strict=True)
                 if int(k) in records and s >= params.threshold]
         return params.sorted(hits)
+
+
+def filtered_keys(store: SQLiteMetadataStore, set_key: int, expr: Expr) -> np.ndarray:
+    """Keys of the set's faces that pass a parsed filter: the ``allowed`` ids of a search."""
+    where, values = to_sql(expr, _column)
+    return np.array(store.keys_where(set_key, where, values), np.int64)
 
 
 def _quoted(value: str) -> str:

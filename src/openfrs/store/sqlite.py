@@ -64,7 +64,10 @@ class DuplicateFaceSetId(Exception):
 
 
 class SQLiteMetadataStore:
-    """Thread-safe: one writer connection behind a lock, one reader connection per thread."""
+    """Thread-safe: one writer connection behind a lock, one reader connection per thread.
+
+    Look-ups by face key write ``+set_key``: the unary plus keeps SQLite on the primary key
+    instead of walking the set's whole (set_key, ...) index (8 ms per search at 60k faces)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -204,7 +207,7 @@ class SQLiteMetadataStore:
                 chunk = [int(k) for k in keys[start:start + 500]]
                 marks = ",".join("?" * len(chunk))
                 rows = self._reader().execute(
-                    f"SELECT key, embedding FROM faces WHERE set_key = ? AND key IN ({marks})"
+                    f"SELECT key, embedding FROM faces WHERE +set_key = ? AND key IN ({marks})"
                     " ORDER BY key", (set_key, *chunk)).fetchall()
                 if rows:
                     yield _embeddings(rows)
@@ -212,7 +215,7 @@ class SQLiteMetadataStore:
         last = 0
         while True:
             rows = self._reader().execute(
-                "SELECT key, embedding FROM faces WHERE set_key = ? AND key > ? ORDER BY key LIMIT ?",
+                "SELECT key, embedding FROM faces WHERE +set_key = ? AND key > ? ORDER BY key LIMIT ?",
                 (set_key, last, batch)).fetchall()
             if not rows:
                 return
@@ -227,7 +230,7 @@ class SQLiteMetadataStore:
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._reader().execute(
-                _FACE_QUERY + f" WHERE set_key = ? AND key IN ({marks})", (set_key, *chunk))
+                _FACE_QUERY + f" WHERE +set_key = ? AND key IN ({marks})", (set_key, *chunk))
             found.update((row[0], _face(row)) for row in rows)
         return found
 
@@ -255,7 +258,7 @@ class SQLiteMetadataStore:
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                deleted += db.execute(f"DELETE FROM faces WHERE set_key = ? AND key IN ({marks})",
+                deleted += db.execute(f"DELETE FROM faces WHERE +set_key = ? AND key IN ({marks})",
                                       (set_key, *chunk)).rowcount
             db.execute("UPDATE face_sets SET face_number = face_number - ? WHERE key = ?",
                        (deleted, set_key))
