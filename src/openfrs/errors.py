@@ -23,6 +23,8 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0302": (400, "The face set does not exist, {}"),
     # OpenFRS-assigned in FRS's face-set range (Huawei documents no code for this limit).
     "FRS.0305": (400, "The number of face sets exceeds the limit, {}"),
+    # OpenFRS-assigned: the set's faces were embedded by another model than the one loaded now.
+    "FRS.0306": (400, "The face set was built with another face model, {}"),
     "FRS.0303": (400, "The face id is not exist, checkout your input. {}"),
     "FRS.0304": (400, "Detect no face, can not search, {}"),
     "FRS.0401": (400, "The value of the given type is not found, can not delete. {}"),

@@ -209,3 +209,39 @@ def test_update_batch_delete_and_delete_by_field(client, enrolled):
     assert_error(client.request("DELETE", url + "/batch", json={"filter": "dept:it"}), "FRS.0407")
     assert_error(client.request("DELETE", url + "/batch", json={"filter": "dept:["}), "FRS.0012")
     assert client.get(f"/v2/{pid}/face-sets/s").json()["face_set_info"]["face_number"] == 0
+
+
+def test_multipart_add_takes_fields_as_json_text(client, shared_data):
+    """Multipart forms carry only text: external_fields arrives as JSON text and single as
+    "true", and both are checked exactly as in a JSON body."""
+    pid = "p" + uuid.uuid4().hex[:12]
+    client.post(f"/v2/{pid}/face-sets", json={"face_set_name": "m", "external_fields": SCHEMA})
+    url = f"/v2/{pid}/face-sets/m/faces"
+    image = ("a.jpg", lfw(shared_data, "Abdullah", 2).read_bytes(), "image/jpeg")
+    response = client.post(url, files={"image_file": image},
+                           data={"external_fields": '{"age": 30, "dept": "hr"}',
+                                 "external_image_id": "abd", "single": "true"})
+    assert response.status_code == 200, response.text
+    (face,) = response.json()["faces"]
+    assert face["external_fields"] == {"age": 30, "dept": "hr"} and face["external_image_id"] == "abd"
+    shown = client.get(url, params={"face_id": face["face_id"]}).json()["faces"][0]
+    assert shown["external_fields"] == {"age": 30, "dept": "hr"}
+    assert_error(client.post(url, files={"image_file": image}, data={"external_fields": "{age: 30"}),
+                 "FRS.0012")
+    assert_error(client.post(url, files={"image_file": image}, data={"external_fields": '{"age": "x"}'}),
+                 "FRS.0406")
+    assert client.get(f"/v2/{pid}/face-sets/m").json()["face_set_info"]["face_number"] == 1
+
+
+def test_a_set_embedded_by_another_model_refuses_new_embeddings(client, shared_data):
+    from openfrs.store.records import FaceSetRecord
+
+    pid = "p" + uuid.uuid4().hex[:12]
+    store = client.app.state.face_set_service.store
+    store.create_face_set(FaceSetRecord(key=0, project_id=pid, name="old", face_set_id=pid[:8],
+                                        capacity=10_000, external_fields={},
+                                        model_version="some-older-model", created_at=""))
+    image = {"image_base64": b64(lfw(shared_data, "Abdullah", 2))}
+    assert_error(client.post(f"/v2/{pid}/face-sets/old/faces", json=image), "FRS.0306")
+    assert_error(client.post(f"/v2/{pid}/face-sets/old/search", json=image), "FRS.0306")
+    assert client.get(f"/v2/{pid}/face-sets/old/faces").status_code == 200

@@ -61,6 +61,7 @@ class SetFaceService:
     async def add(self, project_id: str, set_name: str, image: np.ndarray,
                   fields: dict) -> tuple[FaceSetRecord, list[FaceRecord]]:
         face_set = await self.face_sets.get(project_id, set_name)
+        self._same_model(face_set)
         values = validate_values(fields.get("external_fields"), face_set.external_fields)
         image_id = external_image_id(fields.get("external_image_id"))
         single = parse_bool(fields.get("single"), "single", default=False)
@@ -76,6 +77,12 @@ class SetFaceService:
         ]
         stored = await asyncio.to_thread(self._commit, face_set, records)
         return face_set, stored
+
+    def _same_model(self, face_set: FaceSetRecord) -> None:
+        """Embeddings of two models are not comparable: a new face must come from the model that
+        embedded the set (a model-pack change needs the set re-enrolled)."""
+        if face_set.model_version != self.faces.embedder_version:
+            raise FRSError("FRS.0306", f"set {face_set.model_version}, loaded {self.faces.embedder_version}")
 
     def _commit(self, face_set: FaceSetRecord, records: list[FaceRecord]) -> list[FaceRecord]:
         try:
@@ -173,6 +180,7 @@ class SetFaceService:
         expr = parse_filter(params.filter, face_set.external_fields) if params.filter else None
         params.check_fields(face_set.external_fields)
         if image is not None:
+            self._same_model(face_set)
             detected = await self.faces.pool.run(self._detect_and_embed, image, True)
             if not detected:
                 raise FRSError("FRS.0304", "no face in the probe image")
