@@ -120,7 +120,7 @@ def _cold_start(workdir: Path, set_key: int, query: np.ndarray, snapshot: bool, 
     out = subprocess.run(
         [sys.executable, "-m", "openfrs.benchmark.cold_start", str(workdir / "openfrs.db"),
          str(workdir / "indexes") if snapshot else "-", str(set_key), str(workdir / "query.npy")],
-        capture_output=True, text=True, env=env, check=True)
+        capture_output=True, text=True, env=env, check=True, timeout=3600)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
