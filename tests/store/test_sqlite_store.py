@@ -116,3 +116,25 @@ def test_acknowledged_faces_survive_kill_9(tmp_path: Path):
         assert store.get_face(key, face_id) is not None, face_id
     assert store.count_faces(key) >= len(acknowledged)
     store.close()
+
+
+def test_declared_fields_are_indexed_so_filters_skip_the_json_scan(tmp_path):
+    from openfrs.service.filters import parse_filter, to_sql
+    from openfrs.store.sqlite import field_sql
+
+    path = tmp_path / "meta.db"
+    store = SQLiteMetadataStore(path)
+    key = store.create_face_set(face_set()).key  # declares "age"
+    store.add_faces(key, [face(i) for i in range(50)])
+    where, params = to_sql(parse_filter("age:[10 TO 12]", {"age": "integer"}), field_sql)
+    plan = " ".join(row[3] for row in store._reader().execute(
+        f"EXPLAIN QUERY PLAN SELECT key FROM faces WHERE set_key = ? AND ({where})", (key, *params)))
+    assert "faces_field_age" in plan
+    assert len(store.keys_where(key, where, params)) == 3
+    store._writer.execute('DROP INDEX "faces_field_age"')  # a store made before field indexes
+    store.close()
+    reopened = SQLiteMetadataStore(path)
+    indexes = reopened._reader().execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    names = {row[0] for row in indexes}
+    assert "faces_field_age" in names
+    reopened.close()

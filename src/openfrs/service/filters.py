@@ -366,10 +366,12 @@ def _column(column: Callable[[str], str], field: object) -> str:
 
 
 def _sql(expr: Expr, column: Callable[[str], str], params: list[Value]) -> str:
-    """Every fragment is TRUE or FALSE, never NULL, so NOT and the missing field agree with evaluate."""
+    """Leaves compare the bare column, so SQLite can answer them from a field index; a missing
+    field makes a leaf NULL, which a WHERE treats as false, and NOT turns NULL into FALSE before
+    negating, so NOT and the missing field agree with evaluate()."""
     if isinstance(expr, Term):
         params.append(_param(expr.value))
-        return f"COALESCE({_column(column, expr.field)} = ?, FALSE)"
+        return f"({_column(column, expr.field)} = ?)"
     if isinstance(expr, Range):
         col = _column(column, expr.field)
         parts = []
@@ -381,9 +383,9 @@ def _sql(expr: Expr, column: Callable[[str], str], params: list[Value]) -> str:
             params.append(_param(expr.high))
         if not parts:
             return f"({col} IS NOT NULL)"
-        return f"COALESCE({' AND '.join(parts)}, FALSE)"
+        return f"({' AND '.join(parts)})"
     if isinstance(expr, Not):
-        return f"(NOT {_sql(expr.expr, column, params)})"
+        return f"(NOT COALESCE({_sql(expr.expr, column, params)}, FALSE))"
     if isinstance(expr, And | Or):
         if not expr.items:
             return "TRUE" if isinstance(expr, And) else "FALSE"
@@ -394,6 +396,7 @@ def _sql(expr: Expr, column: Callable[[str], str], params: list[Value]) -> str:
 
 def to_sql(expr: Expr, column: Callable[[str], str]) -> tuple[str, list[Value]]:
     """A WHERE fragment with `?` placeholders and its parameters; column(field) gives the SQL for a
-    field (e.g. a json_extract).  Values never enter the SQL text, only the parameter list."""
+    field (e.g. a json_extract).  Values never enter the SQL text, only the parameter list.
+    Only for a WHERE clause: the fragment may be NULL where it means false."""
     params: list[Value] = []
     return _sql(expr, column, params), params

@@ -18,7 +18,7 @@ from openfrs.service.indexes import IndexRegistry
 from openfrs.service.params import parse_bool, parse_int, random_id
 from openfrs.service.search_params import SearchParams
 from openfrs.store.records import FaceRecord, FaceSetRecord
-from openfrs.store.sqlite import FaceSetFull, SQLiteMetadataStore
+from openfrs.store.sqlite import FaceSetFull, SQLiteMetadataStore, field_sql
 from openfrs.vision.types import Face
 
 _EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
@@ -224,7 +224,7 @@ def _column(field: str) -> str:
     """SQL for a filter field: built-ins are columns, custom fields live in the JSON column."""
     if field in ("external_image_id", "face_id"):
         return field
-    return f"json_extract(fields, '$.\"{field}\"')"
+    return field_sql(field)
 
 
 def _box(face: Face) -> tuple[int, int, int, int]:

@@ -7,6 +7,7 @@ process kill or power loss; vector indexes are caches rebuilt from here.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -47,6 +48,23 @@ CREATE INDEX IF NOT EXISTS faces_by_image ON faces (set_key, external_image_id);
 """
 
 
+_FIELD_NAME = re.compile(r"[0-9A-Za-z_-]{1,36}")  # FRS field names; they end up in SQL text
+
+
+def field_sql(field: str) -> str:
+    """SQL for a custom field's value in the JSON `fields` column. Filters must use exactly this
+    expression: the per-field indexes are built on it, and SQLite matches expressions by text."""
+    if not _FIELD_NAME.fullmatch(field):
+        raise ValueError(f"invalid field name {field!r}")
+    return f"json_extract(fields, '$.\"{field}\"')"
+
+
+def _field_index(field: str) -> str:
+    """One index per field name (shared by every set declaring it), so a filter reads only the
+    faces it matches instead of parsing every face's JSON (~0.5 us each: 0.5 s at 1M)."""
+    return f'CREATE INDEX IF NOT EXISTS "faces_field_{field}" ON faces (set_key, {field_sql(field)})'
+
+
 class DuplicateFaceSet(Exception):
     """A face set with this name already exists in the project."""
 
@@ -76,6 +94,10 @@ class SQLiteMetadataStore:
         self._local = threading.local()
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
+        with self._transaction() as db:  # stores made before field indexes existed get them
+            for (schema,) in db.execute("SELECT external_fields FROM face_sets").fetchall():
+                for field in json.loads(schema):
+                    db.execute(_field_index(field))
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -116,6 +138,8 @@ class SQLiteMetadataStore:
                                           (record.project_id,)).fetchone()
                     if count >= limit:
                         raise TooManyFaceSets(record.project_id)
+                for field in record.external_fields:
+                    db.execute(_field_index(field))
                 db.execute(
                     "INSERT INTO face_sets (project_id, name, face_set_id, capacity, external_fields,"
                     " model_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
