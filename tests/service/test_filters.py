@@ -22,8 +22,8 @@ from openfrs.service.filters import (
     Term,
     evaluate,
     parse_filter,
-    to_sql,
 )
+from openfrs.store.sql_filter import to_sql
 
 SCHEMA = {"title": "string", "age": "integer", "big": "long", "score": "float", "ratio": "double",
           "male": "boolean"}
@@ -214,9 +214,8 @@ def test_sql_uses_only_placeholders():
     assert evil not in sql and "DROP" not in sql
     assert params == [evil, 1, 1]
     assert sql.count("?") == len(params)
-    with pytest.raises(FRSError) as caught:
+    with pytest.raises(ValueError):
         to_sql(Term("age'--", 1), json_column)  # hand-built trees are checked too
-    assert caught.value.code == "FRS.0012"
 
 
 def select_ids(records: list[dict[str, object]], expr: Expr) -> set[int]:

@@ -119,18 +119,19 @@ def test_acknowledged_faces_survive_kill_9(tmp_path: Path):
 
 
 def test_declared_fields_are_indexed_so_filters_skip_the_json_scan(tmp_path):
-    from openfrs.service.filters import parse_filter, to_sql
-    from openfrs.store.sqlite import field_sql
+    from openfrs.service.filters import parse_filter
+    from openfrs.store.sql_filter import column_sql, to_sql
 
     path = tmp_path / "meta.db"
     store = SQLiteMetadataStore(path)
     key = store.create_face_set(face_set()).key  # declares "age"
     store.add_faces(key, [face(i) for i in range(50)])
-    where, params = to_sql(parse_filter("age:[10 TO 12]", {"age": "integer"}), field_sql)
+    expr = parse_filter("age:[10 TO 12]", {"age": "integer"})
+    where, params = to_sql(expr, column_sql)
     plan = " ".join(row[3] for row in store._reader().execute(
         f"EXPLAIN QUERY PLAN SELECT key FROM faces WHERE set_key = ? AND ({where})", (key, *params)))
     assert "faces_field_age" in plan
-    assert len(store.keys_where(key, where, params)) == 3
+    assert store.keys_matching(key, expr).tolist() == [11, 12, 13]  # faces 10-12 have keys 11-13
     store._writer.execute('DROP INDEX "faces_field_age"')  # a store made before field indexes
     store.close()
     reopened = SQLiteMetadataStore(path)
@@ -138,3 +139,18 @@ def test_declared_fields_are_indexed_so_filters_skip_the_json_scan(tmp_path):
     names = {row[0] for row in indexes}
     assert "faces_field_age" in names
     reopened.close()
+
+
+def test_sqlite_store_implements_the_metadata_store_interface():
+    """Services are typed against MetadataStore; the SQLite store must offer every method with
+    the same parameters (a PostgreSQL store will be held to the same check)."""
+    import inspect
+
+    from openfrs.store.base import MetadataStore
+
+    methods = [name for name, _ in inspect.getmembers(MetadataStore, inspect.isfunction)
+               if not name.startswith("_")]
+    assert "keys_matching" in methods and "iter_embeddings" in methods
+    for name in methods:
+        wanted = list(inspect.signature(getattr(MetadataStore, name)).parameters)
+        assert list(inspect.signature(getattr(SQLiteMetadataStore, name)).parameters) == wanted, name

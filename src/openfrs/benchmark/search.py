@@ -30,7 +30,6 @@ from openfrs.benchmark.timing import percentiles_ms
 from openfrs.config import Settings
 from openfrs.service.filters import parse_filter
 from openfrs.service.indexes import EMBEDDING_DIM, IndexRegistry
-from openfrs.service.setfaces import filtered_keys
 from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.sqlite import SQLiteMetadataStore
 from openfrs.store.synthetic import clustered_embeddings, query_embeddings
@@ -174,8 +173,8 @@ def synthetic_run(n: int, n_queries: int, n_filtered: int, workdir: Path) -> dic
     expr = parse_filter(f"group:{3}", {"group": "integer"})
     members = np.nonzero(identity % GROUPS == 3)[0]
     filtered_truth = [keys[members[rows]] for rows in _exact_top_k(vectors[members], queries[:n_filtered], K)]
-    _, key_seconds = _timed(lambda q: filtered_keys(store, set_key, expr), queries[:n_filtered])
-    allowed = filtered_keys(store, set_key, expr)
+    _, key_seconds = _timed(lambda q: store.keys_matching(set_key, expr), queries[:n_filtered])
+    allowed = store.keys_matching(set_key, expr)
     found, index_seconds = _timed(lambda q: index.search(q, K, allowed)[0], queries[:n_filtered])
     out["filtered"] = {"share": members.size / n, "filter_keys_ms": percentiles_ms(key_seconds),
                        "index_ms": percentiles_ms(index_seconds),

@@ -10,13 +10,8 @@ from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.params import random_id
+from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, MetadataStore, TooManyFaceSets
 from openfrs.store.records import FaceSetRecord
-from openfrs.store.sqlite import (
-    DuplicateFaceSet,
-    DuplicateFaceSetId,
-    SQLiteMetadataStore,
-    TooManyFaceSets,
-)
 
 # Letters of any script, digits, "_" and "-"; not starting with "_" (FRS: such names break the
 # Cloud Eye face counter) and no "/" so the name is one URL path segment.
@@ -72,7 +67,7 @@ def validate_schema(value: object) -> dict[str, str]:
 class FaceSetService:
     """Face sets per project, stored in the metadata store (the source of truth)."""
 
-    def __init__(self, store: SQLiteMetadataStore, settings: Settings, model_version: str,
+    def __init__(self, store: MetadataStore, settings: Settings, model_version: str,
                  indexes: IndexRegistry | None = None) -> None:
         self.store = store
         self.settings = settings

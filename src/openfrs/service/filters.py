@@ -1,4 +1,4 @@
-"""The FRS face-set `filter` language: parse, type-check, evaluate, and compile to SQL.
+"""The FRS face-set `filter` language: parse, type-check and evaluate (stores compile the tree).
 
 Search and batch-delete take a Lucene-like filter over a face's custom fields, e.g.
 `number:[1 TO 20] && external_image_id:test`.  Grammar (`&&` binds tighter than `||`):
@@ -11,9 +11,10 @@ Search and batch-delete take a Lucene-like filter over a face's custom fields, e
     value  := WORD | "quoted string"      bound := value | "*"
 
 `[` `]` are inclusive, `{` `}` exclusive.  The parser checks every value against the field's schema
-type, so `evaluate` (brute force over one record) and `to_sql` (a parameterised WHERE fragment)
-only ever see well-typed values.  Every bad input raises FRSError("FRS.0012", ...); error positions
-are 0-based character offsets into the filter.
+type, so `evaluate` (brute force over one record) and a store's compiler (store/sql_filter.py)
+only ever see well-typed values; the tree itself (store/query.py) belongs to no store.  Every bad
+input raises FRSError("FRS.0012", ...); error positions are 0-based character offsets into the
+filter.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
 from openfrs.errors import FRSError
+from openfrs.store.query import And, Expr, Not, Number, Or, Range, Term, Value
 
 MAX_FILTER_LENGTH = 2048
 MAX_DEPTH = 32
@@ -45,49 +47,6 @@ _SPACE = frozenset(" \t\r\n")
 _SINGLE = frozenset("()[]{}!:*")
 _INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _FLOAT_MAX = {"float": 3.4028234663852886e38, "double": sys.float_info.max}
-
-Value = str | int | float | bool
-Number = int | float
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """`field:value`: the field is present and equals value."""
-
-    field: str
-    value: Value
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """`field:[low TO high]`; None is `*` (unbounded).  The field must be present."""
-
-    field: str
-    low: Number | None
-    high: Number | None
-    low_inclusive: bool = True
-    high_inclusive: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    """`(!expr)`: a record that lacks the field does match."""
-
-    expr: Expr
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    items: tuple[Expr, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    items: tuple[Expr, ...]
-
-
-Expr = Term | Range | Not | And | Or
-
 
 def _error(detail: str) -> FRSError:
     return FRSError("FRS.0012", f"filter: {detail}")
@@ -344,59 +303,3 @@ def evaluate(expr: Expr, record: Mapping[str, object]) -> bool:
     if isinstance(expr, Or):
         return any(evaluate(item, record) for item in expr.items)
     raise _error("unsupported expression")
-
-
-# --- SQL -------------------------------------------------------------------------------------------
-
-
-def _param(value: object) -> Value:
-    """SQL stores booleans as 0/1; anything but a str or finite number cannot come from the parser."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str) or (isinstance(value, int | float) and math.isfinite(value)):
-        return value
-    raise _error("unsupported value")
-
-
-def _column(column: Callable[[str], str], field: object) -> str:
-    # Field names end up inside SQL text, so re-check hand-built trees here too.
-    if not isinstance(field, str) or not _FIELD.fullmatch(field):
-        raise _error("invalid field name")
-    return column(field)
-
-
-def _sql(expr: Expr, column: Callable[[str], str], params: list[Value]) -> str:
-    """Leaves compare the bare column, so SQLite can answer them from a field index; a missing
-    field makes a leaf NULL, which a WHERE treats as false, and NOT turns NULL into FALSE before
-    negating, so NOT and the missing field agree with evaluate()."""
-    if isinstance(expr, Term):
-        params.append(_param(expr.value))
-        return f"({_column(column, expr.field)} = ?)"
-    if isinstance(expr, Range):
-        col = _column(column, expr.field)
-        parts = []
-        if expr.low is not None:
-            parts.append(f"{col} {'>=' if expr.low_inclusive else '>'} ?")
-            params.append(_param(expr.low))
-        if expr.high is not None:
-            parts.append(f"{col} {'<=' if expr.high_inclusive else '<'} ?")
-            params.append(_param(expr.high))
-        if not parts:
-            return f"({col} IS NOT NULL)"
-        return f"({' AND '.join(parts)})"
-    if isinstance(expr, Not):
-        return f"(NOT COALESCE({_sql(expr.expr, column, params)}, FALSE))"
-    if isinstance(expr, And | Or):
-        if not expr.items:
-            return "TRUE" if isinstance(expr, And) else "FALSE"
-        joiner = " AND " if isinstance(expr, And) else " OR "
-        return "(" + joiner.join(_sql(item, column, params) for item in expr.items) + ")"
-    raise _error("unsupported expression")
-
-
-def to_sql(expr: Expr, column: Callable[[str], str]) -> tuple[str, list[Value]]:
-    """A WHERE fragment with `?` placeholders and its parameters; column(field) gives the SQL for a
-    field (e.g. a json_extract).  Values never enter the SQL text, only the parameter list.
-    Only for a WHERE clause: the fragment may be NULL where it means false."""
-    params: list[Value] = []
-    return _sql(expr, column, params), params

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openfrs.store.sqlite import SQLiteMetadataStore
+from openfrs.store.base import MetadataStore
 from openfrs.store.vectors import TieredIndex, VectorIndex
 
 EMBEDDING_DIM = 128
@@ -34,7 +34,7 @@ class IndexRegistry:
     snapshotted, so one big set loading never holds up another and no committed face can slip
     between a load and the first update."""
 
-    def __init__(self, store: SQLiteMetadataStore, directory: Path | None = None,
+    def __init__(self, store: MetadataStore, directory: Path | None = None,
                  factory: Callable[[], VectorIndex] = lambda: TieredIndex(EMBEDDING_DIM),
                  save_changes: int = 10_000, save_interval_s: float = 600.0) -> None:
         self.store = store

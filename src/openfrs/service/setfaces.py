@@ -13,12 +13,12 @@ from openfrs.errors import FRSError
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
 from openfrs.service.field_values import validate_values
-from openfrs.service.filters import Expr, parse_filter, to_sql
+from openfrs.service.filters import parse_filter
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.params import parse_bool, parse_int, random_id
 from openfrs.service.search_params import SearchParams
+from openfrs.store.base import FaceSetFull
 from openfrs.store.records import FaceRecord, FaceSetRecord
-from openfrs.store.sqlite import FaceSetFull, SQLiteMetadataStore, field_sql
 from openfrs.vision.types import Face
 
 _EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
@@ -128,9 +128,8 @@ class SetFaceService:
         if field not in ("face_id", "external_image_id") and field not in face_set.external_fields:
             raise FRSError("FRS.0402", field[:40])
         expr = parse_filter(f'{field}:"{_quoted(value)}"', face_set.external_fields)
-        where, params = to_sql(expr, _column)
-        keys = await asyncio.to_thread(self.store.keys_where, face_set.key, where, params)
-        if not keys:
+        keys = await asyncio.to_thread(self.store.keys_matching, face_set.key, expr)
+        if not keys.size:
             if field == "face_id":
                 raise FRSError("FRS.0403", value[:40])
             raise FRSError("FRS.0401", f"{field[:40]}={value[:40]}")
@@ -143,9 +142,9 @@ class SetFaceService:
         face_set = await self.face_sets.get(project_id, set_name)
         if not filter_text:
             raise FRSError("FRS.0011", "filter")
-        where, params = to_sql(parse_filter(filter_text, face_set.external_fields), _column)
-        keys = await asyncio.to_thread(self.store.keys_where, face_set.key, where, params)
-        if not keys:
+        expr = parse_filter(filter_text, face_set.external_fields)
+        keys = await asyncio.to_thread(self.store.keys_matching, face_set.key, expr)
+        if not keys.size:
             raise FRSError("FRS.0407", "no face matches the filter")
         deleted = await asyncio.to_thread(self._delete_keys, face_set.key, keys)
         return face_set, deleted
@@ -167,7 +166,7 @@ class SetFaceService:
             raise FRSError("FRS.0303", face_id[:40])
         return face_set
 
-    def _delete_keys(self, set_key: int, keys: list[int]) -> int:
+    def _delete_keys(self, set_key: int, keys: np.ndarray) -> int:
         deleted = self.store.delete_faces(set_key, keys)
         self.indexes.remove(set_key, np.array(keys, np.int64))
         return deleted
@@ -196,7 +195,7 @@ class SetFaceService:
                 expr) -> list[SearchHit]:
         allowed = None
         if expr is not None:
-            allowed = filtered_keys(self.store, face_set.key, expr)
+            allowed = self.store.keys_matching(face_set.key, expr)
             if not allowed.size:
                 return []
         index = self.indexes.get(face_set.key)
@@ -209,22 +208,9 @@ class SetFaceService:
         return params.sorted(hits)
 
 
-def filtered_keys(store: SQLiteMetadataStore, set_key: int, expr: Expr) -> np.ndarray:
-    """Keys of the set's faces that pass a parsed filter: the ``allowed`` ids of a search."""
-    where, values = to_sql(expr, _column)
-    return np.array(store.keys_where(set_key, where, values), np.int64)
-
-
 def _quoted(value: str) -> str:
     """A query-string value as a quoted filter string (the filter parser checks it)."""
     return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _column(field: str) -> str:
-    """SQL for a filter field: built-ins are columns, custom fields live in the JSON column."""
-    if field in ("external_image_id", "face_id"):
-        return field
-    return field_sql(field)
 
 
 def _box(face: Face) -> tuple[int, int, int, int]:

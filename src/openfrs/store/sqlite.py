@@ -7,17 +7,19 @@ process kill or power loss; vector indexes are caches rebuilt from here.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, FaceSetFull, TooManyFaceSets
+from openfrs.store.query import Expr
 from openfrs.store.records import FaceRecord, FaceSetRecord
+from openfrs.store.sql_filter import column_sql, field_sql, to_sql
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS face_sets (
@@ -48,41 +50,19 @@ CREATE INDEX IF NOT EXISTS faces_by_image ON faces (set_key, external_image_id);
 """
 
 
-_FIELD_NAME = re.compile(r"[0-9A-Za-z_-]{1,36}")  # FRS field names; they end up in SQL text
-
-
-def field_sql(field: str) -> str:
-    """SQL for a custom field's value in the JSON `fields` column. Filters must use exactly this
-    expression: the per-field indexes are built on it, and SQLite matches expressions by text."""
-    if not _FIELD_NAME.fullmatch(field):
-        raise ValueError(f"invalid field name {field!r}")
-    return f"json_extract(fields, '$.\"{field}\"')"
-
-
 def _field_index(field: str) -> str:
     """One index per field name (shared by every set declaring it), so a filter reads only the
     faces it matches instead of parsing every face's JSON (~0.5 us each: 0.5 s at 1M)."""
     return f'CREATE INDEX IF NOT EXISTS "faces_field_{field}" ON faces (set_key, {field_sql(field)})'
 
 
-class DuplicateFaceSet(Exception):
-    """A face set with this name already exists in the project."""
-
-
-class TooManyFaceSets(Exception):
-    """The project already has as many face sets as its limit allows."""
-
-
-class FaceSetFull(Exception):
-    """Adding these faces would take the set past its capacity."""
-
-
-class DuplicateFaceSetId(Exception):
-    """The random face_set_id collided with another set's; the caller draws a new one."""
+__all__ = ["DuplicateFaceSet", "DuplicateFaceSetId", "FaceSetFull", "SQLiteMetadataStore",
+           "TooManyFaceSets"]
 
 
 class SQLiteMetadataStore:
-    """Thread-safe: one writer connection behind a lock, one reader connection per thread.
+    """The embedded MetadataStore (store/base.py). Thread-safe: one writer connection behind a
+    lock, one reader connection per thread.
 
     Look-ups by face key write ``+set_key``: the unary plus keeps SQLite on the primary key
     instead of walking the set's whole (set_key, ...) index (8 ms per search at 60k faces)."""
@@ -258,13 +238,15 @@ class SQLiteMetadataStore:
             found.update((row[0], _face(row)) for row in rows)
         return found
 
-    def keys_where(self, set_key: int, where: str = "TRUE", params: tuple | list = ()) -> list[int]:
-        """Keys of the faces matching a WHERE fragment over `external_image_id`, `face_id` and
-        the JSON `fields` column (built by service.filters.to_sql, values as parameters)."""
+    def keys_matching(self, set_key: int, expr: Expr | None = None) -> np.ndarray:
+        """Keys (ascending) of the set's faces that pass a filter tree; every face for None."""
+        if expr is None:
+            return self.face_keys(set_key)
+        where, params = to_sql(expr, column_sql)
         rows = self._reader().execute(
             f"SELECT key FROM faces WHERE set_key = ? AND ({where}) ORDER BY key",
             (set_key, *params)).fetchall()
-        return [row[0] for row in rows]
+        return np.fromiter((row[0] for row in rows), np.int64, len(rows))
 
     def update_face(self, set_key: int, face_id: str, external_image_id: str | None,
                     fields: dict | None) -> bool:
@@ -276,7 +258,8 @@ class SQLiteMetadataStore:
                 (external_image_id, None if fields is None else json.dumps(fields), set_key, face_id))
         return cursor.rowcount > 0
 
-    def delete_faces(self, set_key: int, keys: list[int]) -> int:
+    def delete_faces(self, set_key: int, keys: Sequence[int] | np.ndarray) -> int:
+        keys = [int(key) for key in keys]
         with self._transaction() as db:
             deleted = 0
             for start in range(0, len(keys), 500):
