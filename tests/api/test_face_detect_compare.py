@@ -50,6 +50,46 @@ def test_detect_accepts_multipart_file_and_attributes(client, shared_data):
     # LFW deep-funneled images are 250x250 with the face in the middle.
     assert 60 < box["top_left_x"] + box["width"] / 2 < 190
     assert "age" not in faces[0]
+    # asked-for attributes no shipped model measures yet are unknown, never guessed; 99 ignored
+    assert faces[0]["attributes"] == {"gender": "unknown", "age": None}
+
+
+def test_detect_attributes_head_pose_contours_and_face_angle(client, shared_data):
+    import numpy as np
+    from PIL import Image
+
+    path = shared_data / "liveness-stills/pose/left_face.jpeg"
+    response = client.post(f"/v2/{PROJECT}/face-detect",
+                           json={"image_base64": b64(path), "attributes": "0,3,4,12,13,21"})
+    assert response.status_code == 200, response.text
+    face = response.json()["faces"][0]
+    attributes = face["attributes"]
+    assert attributes["headpose"]["yaw_angle"] == attributes["yaw_angle"] < -30  # nose to the left
+    assert attributes["face_angle"] == 0
+    assert attributes["dress"] == {"glass": "unknown", "hat": "unknown"}
+    assert attributes["expression"]["type"] == "unknown" and attributes["quality"] is None
+    contours = face["landmark"]
+    assert [len(contours[k]) for k in ("face_contour", "eyebrow_contour", "nose_contour",
+                                       "eyes_contour", "mouth_contour")] == [17, 10, 9, 12, 20]
+    box = face["bounding_box"]
+    inside = [p for points in contours.values() for p in points
+              if box["top_left_x"] - 5 <= p["x"] <= box["top_left_x"] + box["width"] + 5]
+    assert len(inside) >= 60  # the contours belong to this face
+
+    # the same photo turned 90 degrees clockwise: found, face_angle 90, box in the turned image
+    turned = np.ascontiguousarray(np.rot90(np.asarray(Image.open(path).convert("RGB")), -1))
+    import io
+    buffer = io.BytesIO()
+    Image.fromarray(turned).save(buffer, "PNG")
+    response = client.post(f"/v2/{PROJECT}/face-detect", json={
+        "image_base64": base64.b64encode(buffer.getvalue()).decode(), "attributes": "0,21"})
+    face90 = response.json()["faces"][0]
+    assert face90["attributes"]["face_angle"] == 90
+    assert face90["attributes"]["yaw_angle"] < -30  # the head still turns the same way
+    original_height = turned.shape[1]  # turning clockwise maps (x, y) to (H - y, x)
+    expected_x = original_height - box["top_left_y"] - box["height"]
+    assert abs(face90["bounding_box"]["top_left_x"] - expected_x) <= 12
+    assert abs(face90["bounding_box"]["top_left_y"] - box["top_left_x"]) <= 12
 
 
 def test_detect_finds_a_40_pixel_face_in_a_large_photo(client, face_service, shared_data):

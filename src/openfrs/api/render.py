@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import math
 
+from openfrs.service.attributes import (
+    AGE,
+    BEARD,
+    DRESS,
+    ETHNIC,
+    EXPRESSION,
+    FACE_ANGLE,
+    GENDER,
+    HAIR,
+    HEAD_POSE,
+    LANDMARKS,
+    MASK,
+    PHOTO_TYPE,
+    QUALITY,
+    SKIN,
+    SMILE,
+)
 from openfrs.vision.types import LANDMARK_NAMES, Face
 
 
@@ -26,12 +43,58 @@ def key_points(face: Face) -> list[dict[str, object]]:
     return points
 
 
-def detect_face(face: Face) -> dict[str, object]:
-    return {
+def detect_face(face: Face, codes: frozenset[int] = frozenset()) -> dict[str, object]:
+    out: dict[str, object] = {
         "bounding_box": bounding_box(face),
         "detection_score": round(float(face.score), 4),
         "key_points": key_points(face),
     }
+    if codes:
+        out["attributes"] = attributes(face, codes)
+    if LANDMARKS in codes and "shape68" in face.extras:
+        out["landmark"] = contours(face.extras["shape68"])
+    return out
+
+
+UNKNOWN = "unknown"
+# Codes whose value no shipped model measures yet: the FRS field(s) each asks for, reported
+# as "unknown" (docs/attributes.md).
+_UNMEASURED: dict[int, tuple[str, ...]] = {
+    GENDER: ("gender",), SMILE: ("smile",), MASK: ("mask",), HAIR: ("hair",), BEARD: ("beard",),
+    SKIN: ("skin",), ETHNIC: ("ethnic",), PHOTO_TYPE: ("phototype",),
+}
+# The 68-point layout (iBUG 300-W) as FRS's historical `landmark` contours.
+_CONTOURS = {"face_contour": range(0, 17), "eyebrow_contour": range(17, 27),
+             "nose_contour": range(27, 36), "eyes_contour": range(36, 48),
+             "mouth_contour": range(48, 68)}
+
+
+def attributes(face: Face, codes: frozenset[int]) -> dict[str, object]:
+    """FRS `attributes` for the asked-for codes: measured values, else unknown / null."""
+    out: dict[str, object] = {}
+    for code, names in _UNMEASURED.items():
+        if code in codes:
+            out.update(dict.fromkeys(names, UNKNOWN))
+    if AGE in codes:
+        out["age"] = None
+    if DRESS in codes:
+        out.update(dress={"glass": UNKNOWN, "hat": UNKNOWN}, glass=UNKNOWN, hat=UNKNOWN)
+    if EXPRESSION in codes:
+        out["expression"] = {"type": UNKNOWN, "probability": None}
+    if QUALITY in codes:
+        out["quality"] = None
+    if HEAD_POSE in codes and "head_pose" in face.extras:
+        yaw, pitch, roll = (round(float(a), 2) for a in face.extras["head_pose"])
+        angles = {"yaw_angle": yaw, "pitch_angle": pitch, "roll_angle": roll}
+        out.update(headpose=angles, **angles)
+    if FACE_ANGLE in codes:
+        out["face_angle"] = int(face.extras.get("face_angle", 0))
+    return out
+
+
+def contours(shape68) -> dict[str, list[dict[str, float]]]:
+    return {name: [{"x": round(float(shape68[i][0]), 1), "y": round(float(shape68[i][1]), 1)}
+                   for i in points] for name, points in _CONTOURS.items()}
 
 
 def compare_face(face: Face) -> dict[str, object]:

@@ -21,7 +21,7 @@ from openfrs.vision.pack import (
 )
 
 PACK_NAME = "default"
-PACK_VERSION = "1"  # bump when a converter or a model choice changes; forces a rebuild
+PACK_VERSION = "2"  # bump when a converter or a model choice changes; forces a rebuild
 
 def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> dict:
     return {
@@ -65,6 +65,13 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     info = convert_graph_model(model_json, out / "detector.onnx")
     models["detector"] = _entry("blazeface", {"model": out / "detector.onnx"},
                                 f"human-models/{DETECTOR}", {**info, "variant": DETECTOR})
+
+    # 468-point face mesh with depth: head pose (vision/headpose.py), later blink/mouth.
+    progress("  converting MediaPipe face mesh -> ONNX")
+    model_json = extract_human_model(archives[HUMAN_MODELS.name], "facemesh", work)
+    info = convert_graph_model(model_json, out / "facemesh.onnx")
+    models["mesh"] = _entry("facemesh", {"model": out / "facemesh.onnx"},
+                            "human-models/facemesh", info)
     return models
 
 

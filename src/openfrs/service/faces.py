@@ -10,7 +10,9 @@ import numpy as np
 from openfrs.aio import gather_or_cancel
 from openfrs.config import Settings
 from openfrs.errors import FRSError
+from openfrs.service.attributes import measure
 from openfrs.service.workers import InferencePool
+from openfrs.vision.orientation import face_to_original
 from openfrs.vision.pack import load_verified_pack
 from openfrs.vision.pipeline import FacePipeline, PipelineOptions
 from openfrs.vision.types import Face
@@ -58,11 +60,19 @@ class FaceService:
         """What /health reports: the providers the sessions really run on, and model versions."""
         return {"providers": self.pipeline.providers(), "models": dict(self.model_versions)}
 
-    async def detect(self, image: np.ndarray) -> list[Face]:
-        faces = await self.pool.run(self.pipeline.detect_with_landmarks, image)
+    async def detect(self, image: np.ndarray, codes: frozenset[int] = frozenset()) -> list[Face]:
+        """Every face with its 68-point shape and the asked-for attributes measured, in the
+        image's coordinates, `face_angle` set."""
+        faces = await self.pool.run(self.detect_blocking, image, codes)
         if not faces:
             raise FRSError("FRS.0501")
         return faces
+
+    def detect_blocking(self, image: np.ndarray, codes: frozenset[int] = frozenset()) -> list[Face]:
+        oriented = self.pipeline.detect_oriented(image)
+        self.pipeline.landmarks(oriented.image, oriented.faces)
+        measure(self.pipeline, oriented.image, oriented.faces, codes)
+        return [face_to_original(face, oriented.angle, image.shape) for face in oriented.faces]
 
     def largest_face_blocking(self, image: np.ndarray) -> Face:
         """The largest face of the image with its embedding (FRS.0501 if none); blocks."""
@@ -70,12 +80,19 @@ class FaceService:
 
     def chosen_face_blocking(self, image: np.ndarray, choose: FaceChooser) -> Face:
         """Detect, let `choose` pick one face, landmark and embed only that one; blocks."""
-        faces = self.pipeline.detect(image)
-        if not faces:
+        oriented = self.pipeline.detect_oriented(image, only_when_none=True)
+        if not oriented.faces:
             raise FRSError("FRS.0501")
-        face = choose(faces, image)
-        self.pipeline.embed(image, [face])
-        return face
+        face = choose(oriented.faces, oriented.image)
+        self.pipeline.embed(oriented.image, [face])
+        return face_to_original(face, oriented.angle, image.shape)
+
+    def embedded_faces_blocking(self, image: np.ndarray, single: bool) -> list[Face]:
+        """Every face (or the largest when `single`) with its embedding; may be empty."""
+        oriented = self.pipeline.detect_oriented(image, only_when_none=True)  # largest first
+        chosen = oriented.faces[:1] if single else oriented.faces
+        self.pipeline.embed(oriented.image, chosen)
+        return [face_to_original(face, oriented.angle, image.shape) for face in chosen]
 
     async def compare(self, image1: np.ndarray, image2: np.ndarray) -> Comparison:
         """Largest face of each image, as FRS does; similarity is the calibrated 0-1 score."""

@@ -52,12 +52,6 @@ class SetFaceService:
 
     # -- add ----------------------------------------------------------------------------
 
-    def _detect_and_embed(self, image: np.ndarray, single: bool) -> list[Face]:
-        detected = self.faces.pipeline.detect(image)  # largest first
-        chosen = detected[:1] if single else detected
-        self.faces.pipeline.embed(image, chosen)
-        return chosen
-
     async def add(self, project_id: str, set_name: str, image: np.ndarray,
                   fields: dict) -> tuple[FaceSetRecord, list[FaceRecord]]:
         face_set = await self.face_sets.get(project_id, set_name)
@@ -65,7 +59,7 @@ class SetFaceService:
         values = validate_values(fields.get("external_fields"), face_set.external_fields)
         image_id = external_image_id(fields.get("external_image_id"))
         single = parse_bool(fields.get("single"), "single", default=False)
-        detected = await self.faces.pool.run(self._detect_and_embed, image, single)
+        detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single)
         if not detected:
             raise FRSError("FRS.0404")
         created = _now()
@@ -180,7 +174,7 @@ class SetFaceService:
         params.check_fields(face_set.external_fields)
         if image is not None:
             self._same_model(face_set)
-            detected = await self.faces.pool.run(self._detect_and_embed, image, True)
+            detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, True)
             if not detected:
                 raise FRSError("FRS.0304", "no face in the probe image")
             query = detected[0].embedding

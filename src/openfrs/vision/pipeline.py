@@ -21,6 +21,8 @@ from openfrs.vision.calibration import Calibration
 from openfrs.vision.calibration_tables import calibration_for
 from openfrs.vision.detectors import build_detector
 from openfrs.vision.embedder import DlibResnetEmbedder
+from openfrs.vision.headpose import FaceMesh
+from openfrs.vision.orientation import Oriented, detect_oriented
 from openfrs.vision.pack import ModelPack
 from openfrs.vision.runtime import configure_cv2_threads
 from openfrs.vision.shape_predictor import ShapePredictor, five_points
@@ -61,11 +63,13 @@ class FacePipeline:
                                            intra_threads=self.options.intra_threads)
         self.embedder_version = embedder_entry.version
         self.calibration: Calibration = calibration_for(embedder_entry.version)
+        self.mesh = FaceMesh.from_pack(pack, intra_threads=self.options.intra_threads)
 
     def providers(self) -> list[str]:
         """Execution providers the sessions really got (a CUDA build can fall back to CPU)."""
         names: list[str] = []
-        for session in (getattr(self.detector, "session", None), self.embedder.session):
+        for session in (getattr(self.detector, "session", None), self.embedder.session,
+                        self.mesh.session):
             for name in session.get_providers() if session is not None else []:
                 if name not in names:
                     names.append(name)
@@ -80,6 +84,12 @@ class FacePipeline:
         faces.sort(key=lambda f: f.box.area, reverse=True)
         del faces[self.options.max_faces:]
         return faces
+
+    def detect_oriented(self, image: np.ndarray, only_when_none: bool = False) -> Oriented:
+        """`detect` in the image's orientation that makes its faces upright (vision/orientation.py):
+        upright first, the three turns only when that finds no convincing face (no face at all
+        with `only_when_none`)."""
+        return detect_oriented(self.detect, image, only_when_none)
 
     def landmarks(self, image: np.ndarray, faces: list[Face]) -> list[Face]:
         """68-point shape (`extras["shape68"]`) and the five landmarks from it

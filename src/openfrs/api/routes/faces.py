@@ -26,10 +26,10 @@ async def _image(request: Request, fields: Fields, prefix: str):
 @router.post("/v2/{project_id}/face-detect", summary="Detect faces (FRS DetectFace)")
 async def face_detect(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
-    parse_attributes(fields.get("attributes"))  # validated; attribute fields come with issue 4
+    codes = parse_attributes(fields.get("attributes"))
     image = await _image(request, fields, "image")
-    faces = await _service(request).detect(image)
-    return {"faces": [detect_face(face) for face in faces]}
+    faces = await _service(request).detect(image, codes)
+    return {"faces": [detect_face(face, codes) for face in faces]}
 
 
 @router.post("/v2/{project_id}/face-compare", summary="Compare two faces (FRS CompareFace)")
