@@ -67,7 +67,11 @@ def test_detect_attributes_head_pose_contours_and_face_angle(client, shared_data
     assert attributes["headpose"]["yaw_angle"] == attributes["yaw_angle"] < -30  # nose to the left
     assert attributes["face_angle"] == 0
     assert attributes["dress"] == {"glass": "unknown", "hat": "unknown"}
-    assert attributes["expression"]["type"] == "unknown" and attributes["quality"] is None
+    assert attributes["expression"]["type"] == "unknown"
+    quality = attributes["quality"]
+    assert set(quality) == {"total_score", "blur", "pose", "occlusion", "illumination"}
+    assert all(0.0 <= v <= 1.0 for v in quality.values())
+    assert quality["pose"] > 0.5  # a near profile
     contours = face["landmark"]
     assert [len(contours[k]) for k in ("face_contour", "eyebrow_contour", "nose_contour",
                                        "eyes_contour", "mouth_contour")] == [17, 10, 9, 12, 20]

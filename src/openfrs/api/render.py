@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from openfrs.service.attributes import (
@@ -82,7 +83,8 @@ def attributes(face: Face, codes: frozenset[int]) -> dict[str, object]:
     if EXPRESSION in codes:
         out["expression"] = {"type": UNKNOWN, "probability": None}
     if QUALITY in codes:
-        out["quality"] = None
+        quality = face.extras.get("quality")
+        out["quality"] = None if quality is None else dataclasses.asdict(quality)
     if HEAD_POSE in codes and "head_pose" in face.extras:
         yaw, pitch, roll = (round(float(a), 2) for a in face.extras["head_pose"])
         angles = {"yaw_angle": yaw, "pitch_angle": pitch, "roll_angle": roll}

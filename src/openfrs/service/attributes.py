@@ -15,6 +15,7 @@ import numpy as np
 from openfrs.errors import FRSError
 from openfrs.vision.headpose import head_pose
 from openfrs.vision.pipeline import FacePipeline
+from openfrs.vision.quality import face_quality
 from openfrs.vision.types import Face
 
 KNOWN_ATTRIBUTE_CODES = frozenset({*range(0, 14), 21})
@@ -23,7 +24,7 @@ _CODE = re.compile(r"[0-9]{1,3}")  # ASCII digits only: "²" or "١" are not cod
 
 HEAD_POSE, GENDER, AGE, LANDMARKS, DRESS, SMILE, MASK, HAIR, BEARD, SKIN, ETHNIC = range(11)
 PHOTO_TYPE, QUALITY, EXPRESSION, FACE_ANGLE = 11, 12, 13, 21
-NEEDS_MESH = frozenset({HEAD_POSE})
+NEEDS_MESH = frozenset({HEAD_POSE, QUALITY})
 
 
 def parse_attributes(value: object) -> frozenset[int]:
@@ -47,8 +48,12 @@ def parse_attributes(value: object) -> frozenset[int]:
 
 def measure(pipeline: FacePipeline, image: np.ndarray, faces: list[Face], codes: frozenset[int]) -> None:
     """Run the models the asked-for codes need on `faces` (upright image coordinates), storing
-    results in `face.extras` ("head_pose": (yaw, pitch, roll) degrees). Blocking."""
+    results in `face.extras` ("head_pose": (yaw, pitch, roll) degrees, "quality": Quality).
+    Blocking."""
     if codes & NEEDS_MESH:
         pipeline.mesh.landmarks(image, faces)
         for face in faces:
             face.extras["head_pose"] = head_pose(face)
+    if QUALITY in codes:
+        for face in faces:
+            face.extras["quality"] = face_quality(image, face)
