@@ -25,6 +25,8 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0305": (400, "The number of face sets exceeds the limit, {}"),
     # OpenFRS-assigned: the set's faces were embedded by another model than the one loaded now.
     "FRS.0306": (400, "The face set was built with another face model, {}"),
+    # OpenFRS-assigned: the probe face fails the requested quality_filter (reasons follow).
+    "FRS.0307": (400, "The face does not meet the requested quality, {}"),
     "FRS.0303": (400, "The face id is not exist, checkout your input. {}"),
     "FRS.0304": (400, "Detect no face, can not search, {}"),
     "FRS.0401": (400, "The value of the given type is not found, can not delete. {}"),

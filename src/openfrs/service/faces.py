@@ -87,11 +87,16 @@ class FaceService:
         self.pipeline.embed(oriented.image, [face])
         return face_to_original(face, oriented.angle, image.shape)
 
-    def embedded_faces_blocking(self, image: np.ndarray, single: bool) -> list[Face]:
-        """Every face (or the largest when `single`) with its embedding; may be empty."""
+    def embedded_faces_blocking(self, image: np.ndarray, single: bool,
+                                codes: frozenset[int] = frozenset()) -> list[Face]:
+        """Every face (or the largest when `single`) with its embedding and the asked-for
+        attributes (e.g. quality for a quality filter); may be empty."""
         oriented = self.pipeline.detect_oriented(image, only_when_none=True)  # largest first
         chosen = oriented.faces[:1] if single else oriented.faces
         self.pipeline.embed(oriented.image, chosen)
+        if codes:
+            self.pipeline.landmarks(oriented.image, chosen)
+            measure(self.pipeline, oriented.image, chosen, codes)
         return [face_to_original(face, oriented.angle, image.shape) for face in chosen]
 
     async def compare(self, image1: np.ndarray, image2: np.ndarray) -> Comparison:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from openfrs.errors import FRSError
 from openfrs.service.params import parse_int
+from openfrs.service.quality_gate import Limits, parse_quality_filter
 
 if TYPE_CHECKING:
     from openfrs.service.setfaces import SearchHit
@@ -75,6 +76,7 @@ class SearchParams:
     sort: list[tuple[str, bool]]
     return_fields: list[str] | None
     face_id: str | None
+    quality: Limits | None = None  # quality_filter on the probe face (extension)
 
     @classmethod
     def parse(cls, fields: dict) -> SearchParams:
@@ -87,7 +89,8 @@ class SearchParams:
         return cls(top_n=parse_int(fields.get("top_n"), "top_n", 10, 1, MAX_TOP_N),
                    threshold=_threshold(fields.get("threshold")),
                    filter=filter_text or None, sort=_sort(fields.get("sort")),
-                   return_fields=_return_fields(fields.get("return_fields")), face_id=face_id or None)
+                   return_fields=_return_fields(fields.get("return_fields")), face_id=face_id or None,
+                   quality=parse_quality_filter(fields.get("quality_filter")))
 
     def check_fields(self, schema: dict[str, str]) -> None:
         """Sort only by declared numeric fields (FRS.0032); return only declared fields (FRS.0402)."""

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 import numpy as np
 
 from openfrs.errors import FRSError
+from openfrs.service.attributes import QUALITY
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
 from openfrs.service.field_values import validate_values
 from openfrs.service.filters import parse_filter
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.params import parse_bool, parse_int, random_id
+from openfrs.service.quality_gate import parse_quality_filter, refusal_reasons
 from openfrs.service.search_params import SearchParams
 from openfrs.store.base import FaceSetFull
 from openfrs.store.records import FaceRecord, FaceSetRecord
@@ -38,6 +40,14 @@ def external_image_id(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class AddResult:
+    face_set: FaceSetRecord
+    faces: list[FaceRecord]  # stored
+    refused: list[tuple[Face, list[str]]]  # faces the quality filter refused, with reasons
+    filtered: bool  # a quality_filter was given (the reply then lists refused faces)
+
+
+@dataclass(frozen=True)
 class SearchHit:
     face: FaceRecord
     similarity: float
@@ -53,15 +63,22 @@ class SetFaceService:
     # -- add ----------------------------------------------------------------------------
 
     async def add(self, project_id: str, set_name: str, image: np.ndarray,
-                  fields: dict) -> tuple[FaceSetRecord, list[FaceRecord]]:
+                  fields: dict) -> AddResult:
         face_set = await self.face_sets.get(project_id, set_name)
         self._same_model(face_set)
         values = validate_values(fields.get("external_fields"), face_set.external_fields)
         image_id = external_image_id(fields.get("external_image_id"))
         single = parse_bool(fields.get("single"), "single", default=False)
-        detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single)
+        limits = parse_quality_filter(fields.get("quality_filter"))
+        codes = frozenset({QUALITY}) if limits else frozenset()
+        detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single, codes)
         if not detected:
             raise FRSError("FRS.0404")
+        refused = [(face, refusal_reasons(face, limits)) for face in detected] if limits else []
+        refused = [(face, reasons) for face, reasons in refused if reasons]
+        detected = [face for face in detected if all(face is not f for f, _ in refused)]
+        if not detected:  # every face refused: nothing is written, the reasons say why
+            return AddResult(face_set, [], refused, limits is not None)
         created = _now()
         records = [
             FaceRecord(face_id=random_id(8), external_image_id=image_id,
@@ -70,7 +87,7 @@ class SetFaceService:
             for face in detected
         ]
         stored = await asyncio.to_thread(self._commit, face_set, records)
-        return face_set, stored
+        return AddResult(face_set, stored, refused, limits is not None)
 
     def _same_model(self, face_set: FaceSetRecord) -> None:
         """Embeddings of two models are not comparable: a new face must come from the model that
@@ -174,9 +191,14 @@ class SetFaceService:
         params.check_fields(face_set.external_fields)
         if image is not None:
             self._same_model(face_set)
-            detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, True)
+            codes = frozenset({QUALITY}) if params.quality else frozenset()
+            detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, True,
+                                                 codes)
             if not detected:
                 raise FRSError("FRS.0304", "no face in the probe image")
+            reasons = refusal_reasons(detected[0], params.quality) if params.quality else []
+            if reasons:
+                raise FRSError("FRS.0307", ", ".join(reasons))
             query = detected[0].embedding
         else:
             probe = await asyncio.to_thread(self.store.get_face, face_set.key, params.face_id)

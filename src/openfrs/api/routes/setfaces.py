@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import read_fields, read_json_object
-from openfrs.api.render import bounding_box_of
+from openfrs.api.render import bounding_box, bounding_box_of
 from openfrs.errors import FRSError
 from openfrs.media import load_image, pick_image_source
 from openfrs.service.search_params import SearchParams
@@ -41,9 +41,12 @@ async def add_faces(face_set_name: str, request: Request,
     settings = request.app.state.settings
     fields = await read_fields(request, settings.max_body_bytes)
     image = await load_image(pick_image_source(fields, "image"), settings)
-    face_set, faces = await _service(request).add(principal.project_id, face_set_name, image,
-                                                  dict(fields))
-    return _faces_reply(face_set, faces)
+    added = await _service(request).add(principal.project_id, face_set_name, image, dict(fields))
+    reply = _faces_reply(added.face_set, added.faces)
+    if added.filtered:  # extension, only when a quality_filter was asked for
+        reply["unindexed_faces"] = [{"bounding_box": bounding_box(face), "reasons": reasons}
+                                    for face, reasons in added.refused]
+    return reply
 
 
 @router.get(FACES, summary="List faces, or show one by face_id (FRS ShowFaces)")
