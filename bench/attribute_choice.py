@@ -41,7 +41,7 @@ File `61_3_...` has no valid gender label: it counts for age only.
     .venv/bin/python bench/attribute_choice.py --json bench/out/attribute_choice.json
     .venv/bin/python bench/attribute_choice.py --json /tmp/a.json --limit 400   # quick run
 
-Wall time on the shared 2-core box: about 17 min for the 6,000 images (gear alone ~5 min).
+Wall time on the shared 2-core box: about 16 min for the 6,000 images (gear alone ~5 min).
 """
 
 from __future__ import annotations

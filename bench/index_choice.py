@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from openfrs.benchmark.ground_truth import exact_topk, recall
 from openfrs.store.synthetic import clustered_embeddings, cosine_profile, query_embeddings
 from openfrs.store.vectors import ExactIndex
 
@@ -53,26 +54,6 @@ def rss_kib() -> dict[str, int]:
             if key in ("VmRSS", "RssAnon"):
                 out[key] = int(value.split()[0])
     return out
-
-
-def exact_topk(base: np.ndarray, queries: np.ndarray, k: int = K, chunk: int = 65_536) -> np.ndarray:
-    """Exact top-k row numbers by inner product, brute force over base in chunks (bounded memory)."""
-    best_s = np.full((queries.shape[0], 0), -np.inf, np.float32)
-    best_i = np.zeros((queries.shape[0], 0), np.int64)
-    for start in range(0, base.shape[0], chunk):
-        s = queries @ base[start : start + chunk].T
-        kk = min(k, s.shape[1])
-        part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-        best_s = np.concatenate([best_s, np.take_along_axis(s, part, 1)], axis=1)
-        best_i = np.concatenate([best_i, part + start], axis=1)
-        keep = np.argsort(-best_s, axis=1)[:, :k]
-        best_s, best_i = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_i, keep, 1)
-    return best_i
-
-
-def recall(found: list[np.ndarray], truth: np.ndarray) -> float:
-    hits = sum(len(np.intersect1d(f, t)) for f, t in zip(found, truth, strict=True))
-    return hits / truth.size
 
 
 def latency(search, queries: np.ndarray, warmup: int = 50) -> tuple[dict[str, float], list[np.ndarray]]:

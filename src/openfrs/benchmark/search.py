@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from openfrs.benchmark.ground_truth import exact_topk, recall
 from openfrs.benchmark.timing import percentiles_ms
 from openfrs.config import Settings
 from openfrs.service.filters import parse_filter
@@ -78,26 +79,6 @@ def _new_set(store: SQLiteMetadataStore, name: str, capacity: int) -> int:
                            capacity=capacity, external_fields={"group": "integer"},
                            model_version="bench", created_at="")
     return store.create_face_set(record).key
-
-
-def _exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, block: int = 20_000) -> np.ndarray:
-    """Row numbers of the exact top-k per query (blocked so 1M x 1k scores never exist at once)."""
-    best_rows = np.empty((queries.shape[0], 0), np.int64)
-    best_scores = np.empty((queries.shape[0], 0), np.float32)
-    for start in range(0, vectors.shape[0], block):
-        scores = queries @ vectors[start:start + block].T
-        rows = np.broadcast_to(np.arange(start, start + scores.shape[1]), scores.shape)
-        scores = np.concatenate([best_scores, scores], axis=1)
-        rows = np.concatenate([best_rows, rows], axis=1)
-        keep = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
-        best_scores = np.take_along_axis(scores, keep, 1)
-        best_rows = np.take_along_axis(rows, keep, 1)
-    return best_rows
-
-
-def _recall(found: list[np.ndarray], truth: list[np.ndarray]) -> float:
-    hits = [len(np.intersect1d(f, t)) / max(len(t), 1) for f, t in zip(found, truth, strict=True)]
-    return float(np.mean(hits))
 
 
 def _timed(fn, items) -> tuple[list, list[float]]:
@@ -162,23 +143,23 @@ def synthetic_run(n: int, n_queries: int, n_filtered: int, workdir: Path) -> dic
     out["single_face_add_ms"] = percentiles_ms(seconds)
 
     # Search: the index alone, then with the metadata read a response needs.
-    truth = [keys[rows] for rows in _exact_top_k(vectors, queries, K)]
+    truth = keys[exact_topk(vectors, queries, K)]
     found, seconds = _timed(lambda q: index.search(q, K)[0], queries)
     out["search_ms"] = percentiles_ms(seconds)
-    out["recall_at_10"] = _recall(found, truth)
+    out["recall_at_10"] = recall(found, truth)
     _, seconds = _timed(lambda q: store.faces_by_keys(set_key, index.search(q, K)[0].tolist()), queries)
     out["search_with_records_ms"] = percentiles_ms(seconds)
 
     # Filtered search, as a request with filter "group:3" runs it: SQL for the keys, then index.
     expr = parse_filter(f"group:{3}", {"group": "integer"})
     members = np.nonzero(identity % GROUPS == 3)[0]
-    filtered_truth = [keys[members[rows]] for rows in _exact_top_k(vectors[members], queries[:n_filtered], K)]
+    filtered_truth = keys[members[exact_topk(vectors[members], queries[:n_filtered], K)]]
     _, key_seconds = _timed(lambda q: store.keys_matching(set_key, expr), queries[:n_filtered])
     allowed = store.keys_matching(set_key, expr)
     found, index_seconds = _timed(lambda q: index.search(q, K, allowed)[0], queries[:n_filtered])
     out["filtered"] = {"share": members.size / n, "filter_keys_ms": percentiles_ms(key_seconds),
                        "index_ms": percentiles_ms(index_seconds),
-                       "recall_at_10": _recall(found, filtered_truth)}
+                       "recall_at_10": recall(found, filtered_truth)}
 
     # Footprint and cold start (fresh processes; the snapshot first, then a rebuild from the store).
     registry.maintain(force=True)
