@@ -11,12 +11,12 @@ from openfrs.errors import FRSError
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.params import random_id
 from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, MetadataStore, TooManyFaceSets
+from openfrs.store.query import FIELD_NAME
 from openfrs.store.records import FaceSetRecord
 
 # Letters of any script, digits, "_" and "-"; not starting with "_" (FRS: such names break the
 # Cloud Eye face counter) and no "/" so the name is one URL path segment.
 _NAME = re.compile(r"[^\W_][\w-]{0,63}")
-_FIELD_NAME = re.compile(r"[0-9A-Za-z_-]{1,36}")
 FIELD_TYPES = frozenset({"string", "integer", "long", "float", "double", "boolean"})
 RESERVED_FIELDS = frozenset({"external_image_id", "bounding_box", "similarity", "face_id",
                              "create_time", "vector", "_id", "_all", "_source"})
@@ -54,7 +54,7 @@ def validate_schema(value: object) -> dict[str, str]:
         raise FRSError("FRS.0012", f"external_fields has more than {MAX_FIELDS} fields")
     schema = {}
     for name, spec in value.items():
-        if not _FIELD_NAME.fullmatch(name) or name in RESERVED_FIELDS:
+        if not FIELD_NAME.fullmatch(name) or name in RESERVED_FIELDS:
             raise FRSError("FRS.0012", f"external_fields: {name[:40]!r} is not an allowed field name")
         kind = spec.get("type") if isinstance(spec, dict) else None
         if not isinstance(kind, str) or kind.lower() not in FIELD_TYPES:

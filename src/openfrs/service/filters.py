@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from openfrs.errors import FRSError
-from openfrs.store.query import And, Expr, Not, Number, Or, Range, Term, Value
+from openfrs.store.query import FIELD_NAME, And, Expr, Not, Number, Or, Range, Term, Value
 
 MAX_FILTER_LENGTH = 2048
 MAX_DEPTH = 32
@@ -37,7 +37,6 @@ BUILTIN_FIELDS: Mapping[str, str] = {"external_image_id": "string", "face_id": "
 FIELD_TYPES = frozenset({"string", "integer", "long", "float", "double", "boolean"})
 NUMERIC_TYPES = frozenset({"integer", "long", "float", "double"})
 
-_FIELD = re.compile(r"[0-9A-Za-z_-]{1,36}")
 _BARE_STRING = re.compile(rf"[0-9A-Za-z_-]{{1,{MAX_STRING_LENGTH}}}")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -217,7 +216,7 @@ class _Parser:
         return expr
 
     def field_type(self, token: _Token) -> str:
-        if not _FIELD.fullmatch(token.text):
+        if not FIELD_NAME.fullmatch(token.text):
             raise _error(f"invalid field name at position {token.pos} (1-36 characters of [0-9A-Za-z_-])")
         ftype = BUILTIN_FIELDS.get(token.text) or self.schema.get(token.text)
         if ftype is None:

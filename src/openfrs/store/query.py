@@ -3,7 +3,12 @@ parser of the FRS filter language (service/filters.py) and compiled by each meta
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# FRS custom-field names (face-set schemas, filters): 1-36 of [0-9A-Za-z_-]. Stores put them
+# into SQL text, so this one pattern is what makes that safe.
+FIELD_NAME = re.compile(r"[0-9A-Za-z_-]{1,36}")
 
 Value = str | int | float | bool
 Number = int | float

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 
-from openfrs.store.query import And, Expr, Not, Or, Range, Term, Value
+from openfrs.store.query import FIELD_NAME, And, Expr, Not, Or, Range, Term, Value
 
-_FIELD = re.compile(r"[0-9A-Za-z_-]{1,36}")  # FRS field names; they end up in SQL text
 BUILTIN_COLUMNS = frozenset({"external_image_id", "face_id"})
 
 
 def field_sql(field: str) -> str:
     """SQL for a custom field's value in the JSON `fields` column. Filters use exactly this
     expression: the per-field indexes are built on it, and SQLite matches expressions by text."""
-    if not _FIELD.fullmatch(field):
+    if not FIELD_NAME.fullmatch(field):
         raise ValueError(f"invalid field name {field!r}")
     return f"json_extract(fields, '$.\"{field}\"')"
 
@@ -36,7 +34,7 @@ def _param(value: object) -> Value:
 
 def _column(column: Callable[[str], str], field: object) -> str:
     # Field names end up inside SQL text, so re-check hand-built trees here too.
-    if not isinstance(field, str) or not _FIELD.fullmatch(field):
+    if not isinstance(field, str) or not FIELD_NAME.fullmatch(field):
         raise ValueError(f"invalid filter field {field!r}")
     return column(field)
 
