@@ -207,9 +207,7 @@ class SQLiteMetadataStore:
         """(keys, vectors) in batches: every face of the set (an index rebuild), or only the
         given keys (catching a loaded index up)."""
         if keys is not None:
-            for start in range(0, len(keys), 500):
-                chunk = [int(k) for k in keys[start:start + 500]]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _key_chunks(keys):
                 rows = self._reader().execute(
                     f"SELECT key, embedding FROM faces WHERE +set_key = ? AND key IN ({marks})"
                     " ORDER BY key", (set_key, *chunk)).fetchall()
@@ -230,9 +228,7 @@ class SQLiteMetadataStore:
     def faces_by_keys(self, set_key: int, keys: list[int]) -> dict[int, FaceRecord]:
         """Records for index hits (search results), keyed by their index id."""
         found: dict[int, FaceRecord] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _key_chunks(keys):
             rows = self._reader().execute(
                 _FACE_QUERY + f" WHERE +set_key = ? AND key IN ({marks})", (set_key, *chunk))
             found.update((row[0], _face(row)) for row in rows)
@@ -259,12 +255,9 @@ class SQLiteMetadataStore:
         return cursor.rowcount > 0
 
     def delete_faces(self, set_key: int, keys: Sequence[int] | np.ndarray) -> int:
-        keys = [int(key) for key in keys]
         with self._transaction() as db:
             deleted = 0
-            for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _key_chunks(keys):
                 deleted += db.execute(f"DELETE FROM faces WHERE +set_key = ? AND key IN ({marks})",
                                       (set_key, *chunk)).rowcount
             db.execute("UPDATE face_sets SET face_number = face_number - ? WHERE key = ?",
@@ -286,6 +279,15 @@ def _face_set(row: tuple) -> FaceSetRecord:
     return FaceSetRecord(key=row[0], project_id=row[1], name=row[2], face_set_id=row[3],
                          capacity=row[4], external_fields=json.loads(row[5]), model_version=row[6],
                          created_at=row[7], face_number=row[8])
+
+
+def _key_chunks(keys: Sequence[int] | np.ndarray,
+                size: int = 500) -> Iterator[tuple[list[int], str]]:
+    """Keys as plain ints in chunks for `key IN (...)`, with the chunk's `?,?,...` placeholders
+    (SQLite caps the parameters of one statement)."""
+    for start in range(0, len(keys), size):
+        chunk = [int(key) for key in keys[start:start + size]]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def _embeddings(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
