@@ -38,7 +38,7 @@ def measure(db: Path, index_dir: Path | None, set_key: int, query_file: Path) ->
     index.search(query, 10)
     first_answer = time.perf_counter() - started
     after = rss_bytes()
-    backend = getattr(index, "backend", index).kind
+    backend = index.serving_kind
     graph_ready = None
     migrates = len(index) >= getattr(index, "threshold", len(index) + 1)
     if backend == "exact" and migrates and os.environ.get("WAIT_GRAPH"):

@@ -129,7 +129,7 @@ def synthetic_run(n: int, n_queries: int, n_filtered: int, workdir: Path) -> dic
     if hasattr(index, "wait_migrated") and n >= getattr(index, "threshold", n + 1):
         index.wait_migrated()
     out["graph_ready_after_last_add_s"] = time.perf_counter() - began
-    out["backend"] = getattr(index, "backend", index).kind
+    out["backend"] = index.serving_kind
 
     singles_key = _new_set(store, "singles", SINGLE_ADDS)
     registry.get(singles_key)

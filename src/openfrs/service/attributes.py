@@ -55,5 +55,6 @@ def measure(pipeline: FacePipeline, image: np.ndarray, faces: list[Face], codes:
         for face in faces:
             face.extras["head_pose"] = head_pose(face)
     if QUALITY in codes:
+        pipeline.landmarks(image, faces)  # the face patch is cut from the 68-point shape
         for face in faces:
             face.extras["quality"] = face_quality(image, face)

@@ -94,9 +94,7 @@ class FaceService:
         oriented = self.pipeline.detect_oriented(image, only_when_none=True)  # largest first
         chosen = oriented.faces[:1] if single else oriented.faces
         self.pipeline.embed(oriented.image, chosen)
-        if codes:
-            self.pipeline.landmarks(oriented.image, chosen)
-            measure(self.pipeline, oriented.image, chosen, codes)
+        measure(self.pipeline, oriented.image, chosen, codes)
         return [face_to_original(face, oriented.angle, image.shape) for face in chosen]
 
     async def compare(self, image1: np.ndarray, image2: np.ndarray) -> Comparison:

@@ -158,7 +158,7 @@ class IndexRegistry:
             changes = self._reconcile(set_key, index)
             how = f"loaded from its snapshot ({changes} change(s) caught up)"
             with self._lock:
-                self._saved[set_key] = (time.monotonic(), _backend_kind(index))
+                self._saved[set_key] = (time.monotonic(), index.serving_kind)
         log.info("index of face set %d: %d faces %s in %.2f s", set_key, len(index), how,
                  time.monotonic() - started)
         return index, changes
@@ -196,7 +196,7 @@ class IndexRegistry:
                     index.save(self._path(set_key))
                     with self._lock:
                         self._unsaved[set_key] = 0
-                        self._saved[set_key] = (time.monotonic(), _backend_kind(index))
+                        self._saved[set_key] = (time.monotonic(), index.serving_kind)
                     written += 1
         return written
 
@@ -207,7 +207,7 @@ class IndexRegistry:
         saved_at, saved_kind = self._saved.get(set_key, (None, None))
         if saved_at is None:
             return unsaved > 0
-        if saved_kind != _backend_kind(index):
+        if saved_kind != index.serving_kind:
             return True
         if not unsaved:
             return False
@@ -221,7 +221,3 @@ class IndexRegistry:
         for path in self.directory.iterdir():
             if path.name not in live:  # a deleted set, or a save interrupted mid-way
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def _backend_kind(index: VectorIndex) -> str:
-    return getattr(index, "backend", index).kind

@@ -74,9 +74,11 @@ class SetFaceService:
         detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single, codes)
         if not detected:
             raise FRSError("FRS.0404")
-        refused = [(face, refusal_reasons(face, limits)) for face in detected] if limits else []
-        refused = [(face, reasons) for face, reasons in refused if reasons]
-        detected = [face for face in detected if all(face is not f for f, _ in refused)]
+        refused: list[tuple[Face, list[str]]] = []
+        if limits:
+            judged = [(face, refusal_reasons(face, limits)) for face in detected]
+            detected = [face for face, reasons in judged if not reasons]
+            refused = [(face, reasons) for face, reasons in judged if reasons]
         if not detected:  # every face refused: nothing is written, the reasons say why
             return AddResult(face_set, [], refused, limits is not None)
         created = _now()

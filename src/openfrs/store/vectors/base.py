@@ -182,6 +182,11 @@ class VectorIndex(ABC):
         with self._lock.read():
             return self._search(query, int(k), allowed_ids)
 
+    @property
+    def serving_kind(self) -> str:
+        """The kind of index answering searches now (a tiered index: its current tier)."""
+        return self.kind
+
     @abstractmethod
     def contains(self, id: int) -> bool: ...
 

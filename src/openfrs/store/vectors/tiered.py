@@ -72,6 +72,10 @@ class TieredIndex(VectorIndex):
         return self._inner
 
     @property
+    def serving_kind(self) -> str:
+        return self._inner.kind
+
+    @property
     def migrating(self) -> bool:
         return self._journal is not None
 
