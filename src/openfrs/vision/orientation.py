@@ -119,21 +119,21 @@ def face_to_original(face: Face, angle: int, shape: tuple[int, ...]) -> Face:
     """A copy of `face` with its geometry in the original image and `extras["face_angle"]`;
     the embedding (computed on the upright image) is kept as is."""
     extras = dict(face.extras, face_angle=angle)
-    if angle:
-        for key in ("shape68", "shape5"):
-            if key in extras:
-                extras[key] = point_to_original(extras[key], angle, shape)
-        if "mesh468" in extras:  # x, y turn with the image; depth does not
-            mesh = extras["mesh468"]
-            extras["mesh468"] = np.column_stack([point_to_original(mesh[:, :2], angle, shape), mesh[:, 2]])
-        if "head_pose" in extras:  # roll is measured in the image: it turns with it
-            yaw, pitch, roll = extras["head_pose"]
-            extras["head_pose"] = (yaw, pitch, (roll + angle + 180.0) % 360.0 - 180.0)
-        if "keypoints" in extras:
-            extras["keypoints"] = {name: tuple(point_to_original(np.array(xy), angle, shape)[0].tolist())
-                                   for name, xy in extras["keypoints"].items()}
-        if "detector_box" in extras:
-            extras["detector_box"] = box_to_original(extras["detector_box"], angle, shape)
-    landmarks = point_to_original(face.landmarks, angle, shape) if angle else face.landmarks
-    box = box_to_original(face.box, angle, shape) if angle else face.box
-    return replace(face, box=box, landmarks=landmarks, extras=extras)
+    if not angle:
+        return replace(face, extras=extras)
+    for key in ("shape68", "shape5"):
+        if key in extras:
+            extras[key] = point_to_original(extras[key], angle, shape)
+    if "mesh468" in extras:  # x, y turn with the image; depth does not
+        mesh = extras["mesh468"]
+        extras["mesh468"] = np.column_stack([point_to_original(mesh[:, :2], angle, shape), mesh[:, 2]])
+    if "head_pose" in extras:  # roll is measured in the image: it turns with it
+        yaw, pitch, roll = extras["head_pose"]
+        extras["head_pose"] = (yaw, pitch, (roll + angle + 180.0) % 360.0 - 180.0)
+    if "keypoints" in extras:
+        extras["keypoints"] = {name: tuple(point_to_original(np.array(xy), angle, shape)[0].tolist())
+                               for name, xy in extras["keypoints"].items()}
+    if "detector_box" in extras:
+        extras["detector_box"] = box_to_original(extras["detector_box"], angle, shape)
+    return replace(face, box=box_to_original(face.box, angle, shape),
+                   landmarks=point_to_original(face.landmarks, angle, shape), extras=extras)
