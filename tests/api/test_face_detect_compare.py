@@ -50,8 +50,11 @@ def test_detect_accepts_multipart_file_and_attributes(client, shared_data):
     # LFW deep-funneled images are 250x250 with the face in the middle.
     assert 60 < box["top_left_x"] + box["width"] / 2 < 190
     assert "age" not in faces[0]
-    # asked-for attributes no shipped model measures yet are unknown, never guessed; 99 ignored
-    assert faces[0]["attributes"] == {"gender": "unknown", "age": None}
+    # gender (1) and age (2) are measured; 99 is ignored, not refused
+    attributes = faces[0]["attributes"]
+    assert set(attributes) == {"gender", "gender_probability", "age"}
+    assert attributes["gender"] == "male" and 0.5 <= attributes["gender_probability"] <= 1.0
+    assert isinstance(attributes["age"], int) and 25 <= attributes["age"] <= 70  # an adult man
 
 
 def test_detect_attributes_head_pose_contours_and_face_angle(client, shared_data):

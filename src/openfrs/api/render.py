@@ -61,7 +61,7 @@ UNKNOWN = "unknown"
 # Codes whose value no shipped model measures yet: the FRS field(s) each asks for, reported
 # as "unknown" (docs/attributes.md).
 _UNMEASURED: dict[int, tuple[str, ...]] = {
-    GENDER: ("gender",), SMILE: ("smile",), MASK: ("mask",), HAIR: ("hair",), BEARD: ("beard",),
+    SMILE: ("smile",), MASK: ("mask",), HAIR: ("hair",), BEARD: ("beard",),
     SKIN: ("skin",), ETHNIC: ("ethnic",), PHOTO_TYPE: ("phototype",),
 }
 # The 68-point layout (iBUG 300-W) as FRS's historical `landmark` contours.
@@ -76,8 +76,14 @@ def attributes(face: Face, codes: frozenset[int]) -> dict[str, object]:
     for code, names in _UNMEASURED.items():
         if code in codes:
             out.update(dict.fromkeys(names, UNKNOWN))
+    estimate = face.extras.get("age_gender")
     if AGE in codes:
-        out["age"] = None
+        out["age"] = None if estimate is None else int(round(estimate.age))
+    if GENDER in codes:
+        out["gender"] = UNKNOWN if estimate is None else estimate.gender
+        # OpenFRS extension: the model's probability for the gender it reports (0.5-1); low in
+        # children, where the model is little better than chance (docs/attributes.md).
+        out["gender_probability"] = None if estimate is None else round(estimate.gender_probability, 4)
     if DRESS in codes:
         out.update(dress={"glass": UNKNOWN, "hat": UNKNOWN}, glass=UNKNOWN, hat=UNKNOWN)
     if EXPRESSION in codes:

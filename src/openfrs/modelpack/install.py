@@ -21,7 +21,7 @@ from openfrs.vision.pack import (
 )
 
 PACK_NAME = "default"
-PACK_VERSION = "2"  # bump when a converter or a model choice changes; forces a rebuild
+PACK_VERSION = "3"  # bump when a converter or a model choice changes; forces a rebuild
 
 def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> dict:
     return {
@@ -72,6 +72,13 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     info = convert_graph_model(model_json, out / "facemesh.onnx")
     models["mesh"] = _entry("facemesh", {"model": out / "facemesh.onnx"},
                             "human-models/facemesh", info)
+
+    # HSE multi-output MobileNet: age and gender (vision/agegender.py says why this one).
+    progress("  converting faceres-deep (age, gender) -> ONNX")
+    model_json = extract_human_model(archives[HUMAN_MODELS.name], "faceres-deep", work)
+    info = convert_graph_model(model_json, out / "agegender.onnx")
+    models["agegender"] = _entry("hse_faceres", {"model": out / "agegender.onnx"},
+                                 "human-models/faceres-deep", info)
     return models
 
 

@@ -48,12 +48,15 @@ def parse_attributes(value: object) -> frozenset[int]:
 
 def measure(pipeline: FacePipeline, image: np.ndarray, faces: list[Face], codes: frozenset[int]) -> None:
     """Run the models the asked-for codes need on `faces` (upright image coordinates), storing
-    results in `face.extras` ("head_pose": (yaw, pitch, roll) degrees, "quality": Quality).
+    results in `face.extras` ("head_pose": (yaw, pitch, roll) degrees, "quality": Quality,
+    "age_gender": AgeGender).
     Blocking."""
     if codes & NEEDS_MESH:
         pipeline.mesh.landmarks(image, faces)
         for face in faces:
             face.extras["head_pose"] = head_pose(face)
+    if codes & {AGE, GENDER}:
+        pipeline.age_gender(image, faces)
     if QUALITY in codes:
         pipeline.landmarks(image, faces)  # the face patch is cut from the 68-point shape
         for face in faces:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openfrs.vision.agegender import AgeGender, AgeGenderEstimator
 from openfrs.vision.align import face_chip
 from openfrs.vision.calibration import Calibration
 from openfrs.vision.calibration_tables import calibration_for
@@ -64,12 +65,13 @@ class FacePipeline:
         self.embedder_version = embedder_entry.version
         self.calibration: Calibration = calibration_for(embedder_entry.version)
         self.mesh = FaceMesh.from_pack(pack, intra_threads=self.options.intra_threads)
+        self.agegender = AgeGenderEstimator.from_pack(pack, intra_threads=self.options.intra_threads)
 
     def providers(self) -> list[str]:
         """Execution providers the sessions really got (a CUDA build can fall back to CPU)."""
         names: list[str] = []
         for session in (getattr(self.detector, "session", None), self.embedder.session,
-                        self.mesh.session):
+                        self.mesh.session, self.agegender.session):
             for name in session.get_providers() if session is not None else []:
                 if name not in names:
                     names.append(name)
@@ -110,10 +112,22 @@ class FacePipeline:
         the faces that lack `extras["shape5"]`."""
         if not faces:
             return np.zeros((0, 150, 150, 3), np.uint8)
+        return np.stack([face_chip(image, shape) for shape in self.shapes5(image, faces)])
+
+    def shapes5(self, image: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
+        """The 5-point alignment shape of each face (`extras["shape5"]`, computed once)."""
         for face in faces:
             if "shape5" not in face.extras:
                 face.extras["shape5"] = self.aligner.predict(image, self._landmark_box(face))
-        return np.stack([face_chip(image, f.extras["shape5"]) for f in faces])
+        return [face.extras["shape5"] for face in faces]
+
+    def age_gender(self, image: np.ndarray, faces: list[Face]) -> list[AgeGender]:
+        """Age and gender of each face (`extras["age_gender"]`), one batch for those lacking it."""
+        todo = [f for f in faces if "age_gender" not in f.extras]
+        for face, estimate in zip(todo, self.agegender.estimate(image, self.shapes5(image, todo)),
+                                  strict=True):
+            face.extras["age_gender"] = estimate
+        return [face.extras["age_gender"] for face in faces]
 
     def embed(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
         """L2-normalised embeddings for `faces` (one batch through the recogniser); each
