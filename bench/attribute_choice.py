@@ -69,6 +69,9 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
 from openfrs.config import Settings  # noqa: E402
+from openfrs.evaluation.attributes import AGE_BANDS as BANDS  # noqa: E402
+from openfrs.evaluation.attributes import age_metrics, gender_metrics  # noqa: E402
+from openfrs.evaluation.attributes import parse_utkface_name as parse_label  # noqa: E402
 from openfrs.media import ImageLimits, decode_image  # noqa: E402
 from openfrs.modelpack.archives import human_models  # noqa: E402
 from openfrs.modelpack.convert import tfjs_graph  # noqa: E402
@@ -83,7 +86,6 @@ FOLDS = 5
 SEARCH_N = 600  # preprocessing search subset
 STAGE_A_N = 100  # colour/range search uses the first 100 of it
 CANVAS_PAD = 60  # px of border around a 200 px chip for aligned crops / detector retries
-BANDS = ((0, 2), (3, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 200))
 TARGET_MAE, TARGET_ACC = 6.0, 0.93
 ANCHOR = {"name": "face-api.js (light-model anchor)", "age_mae": 5.25, "gender_acc": 0.93}
 CAFFE_MEAN = np.array([103.939, 116.779, 123.68], np.float32)  # VGG/HSE mean, in BGR order
@@ -343,13 +345,6 @@ def sha_int(text: str) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
 
 
-def parse_label(name: str) -> tuple[int, int]:
-    """(age, gender) from age_gender_race_date.jpg.chip.jpg; gender -1 when not 0/1."""
-    parts = name.split("_")
-    gender = int(parts[1]) if len(parts) >= 3 and parts[1] in ("0", "1") else -1
-    return int(parts[0]), gender
-
-
 class Data:
     def __init__(self, files: list[Path], limits: ImageLimits) -> None:
         self.names = [f.name for f in files]
@@ -420,40 +415,6 @@ def run_pipeline(data: Data, pipeline: FacePipeline, log: Callable[[str], None])
 
 
 # --------------------------------------------------------------------------- metrics
-
-def age_metrics(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict:
-    ok = mask & np.isfinite(pred)
-    err = np.abs(pred - truth)
-    bands = {}
-    for lo, hi in BANDS:
-        sel = ok & (truth >= lo) & (truth <= hi)
-        label = f"{lo}-{hi}" if hi < 200 else f"{lo}+"
-        bands[label] = {"n": int(sel.sum()), "mae": round(float(err[sel].mean()), 2) if sel.any() else None,
-                        "bias": round(float((pred - truth)[sel].mean()), 2) if sel.any() else None}
-    return {"mae": round(float(err[ok].mean()), 3) if ok.any() else None, "n": int(ok.sum()),
-            "no_prediction": int((mask & ~np.isfinite(pred)).sum()), "bands": bands}
-
-
-def gender_metrics(p_female: np.ndarray, truth: np.ndarray, age: np.ndarray, mask: np.ndarray,
-                   threshold: float | np.ndarray = 0.5) -> dict:
-    labelled = mask & (truth >= 0)
-    ok = labelled & np.isfinite(p_female)
-    pred = (p_female > threshold).astype(int)
-    conf = {f"true_{t}": {f"pred_{p}": int((ok & (truth == ti) & (pred == pi)).sum())
-                          for pi, p in enumerate(("male", "female"))}
-            for ti, t in enumerate(("male", "female"))}
-    right = pred == truth
-    bands = {}
-    for lo, hi in BANDS:
-        sel = ok & (age >= lo) & (age <= hi)
-        label = f"{lo}-{hi}" if hi < 200 else f"{lo}+"
-        bands[label] = round(float(right[sel].mean()), 3) if sel.any() else None
-    adult = ok & (age >= 20)
-    return {"acc": round(float(right[ok].mean()), 4) if ok.any() else None,
-            "acc_age_20_plus": round(float(right[adult].mean()), 4) if adult.any() else None,
-            "n": int(ok.sum()), "no_prediction": int((labelled & ~np.isfinite(p_female)).sum()),
-            "confusion": conf, "acc_by_age_band": bands}
-
 
 # --------------------------------------------------------------------------- heads (numpy only)
 

@@ -1,4 +1,4 @@
-"""`openfrs eval verification | calibrate` — accuracy figures for docs/accuracy.md."""
+"""`openfrs eval verification | calibrate | attributes` — accuracy figures for docs/accuracy.md."""
 
 from __future__ import annotations
 
@@ -9,18 +9,27 @@ from pathlib import Path
 import numpy as np
 
 from openfrs.config import Settings
+from openfrs.evaluation import attributes
 from openfrs.evaluation.lfw import CHOOSERS, embed_images, pair_cosines, read_pairs
 from openfrs.evaluation.metrics import kfold_accuracy, tar_at_far
 from openfrs.service.faces import FaceService
 
 DEFAULT_LFW = Path("../shared/data/lfw-partial")
+DEFAULT_UTKFACE = Path("../shared/data/utkface/images")
+DEFAULT_POSE = Path("../shared/data/liveness-stills/pose")
 FARS = (1e-2, 1e-3, 1e-4)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=["verification", "calibrate"])
+    parser.add_argument("what", choices=["verification", "calibrate", "attributes"])
     parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW,
                         help="folder with images/ and pairs.tsv (default ../shared/data/lfw-partial)")
+    parser.add_argument("--utkface", type=Path, default=DEFAULT_UTKFACE,
+                        help="UTKFace images for `attributes` (default ../shared/data/utkface/images)")
+    parser.add_argument("--pose", type=Path, default=DEFAULT_POSE,
+                        help="labelled head-pose stills (default ../shared/data/liveness-stills/pose)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="`attributes`: score N UTKFace images evenly spaced in name order")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
 
 
@@ -87,8 +96,17 @@ def calibrate(args: argparse.Namespace, settings: Settings) -> dict:
     }
 
 
+def attribute_accuracy(args: argparse.Namespace, settings: Settings) -> dict:
+    service = _service(settings)
+    return {"utkface": attributes.utkface(service, args.utkface, settings, args.limit),
+            "head_pose": attributes.pose_stills(service, args.pose, settings)}
+
+
+EVALUATIONS = {"verification": verification, "calibrate": calibrate, "attributes": attribute_accuracy}
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    result = verification(args, settings) if args.what == "verification" else calibrate(args, settings)
+    result = EVALUATIONS[args.what](args, settings)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

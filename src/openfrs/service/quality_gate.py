@@ -40,6 +40,12 @@ _LIMITS = {
 _LIMITS["AUTO"] = _LIMITS["MEDIUM"]
 
 
+def is_clear(quality: Quality) -> bool:
+    """Sharp enough for the HIGH (enrolment) gate: the legacy blur-classify `isClarity`. The
+    MEDIUM limit only refuses the hopeless, too lenient for a yes/no "is this photo sharp"."""
+    return quality.blur <= _LIMITS["HIGH"].max_blur
+
+
 def parse_quality_filter(value: object) -> Limits | None:
     """None for NONE / absent: no quality is computed, nothing is refused."""
     if value is None or value == "":

@@ -66,6 +66,7 @@ class FacePipeline:
         self.calibration: Calibration = calibration_for(embedder_entry.version)
         self.mesh = FaceMesh.from_pack(pack, intra_threads=self.options.intra_threads)
         self.agegender = AgeGenderEstimator.from_pack(pack, intra_threads=self.options.intra_threads)
+        self.agegender_version = pack.entry("agegender").version
 
     def providers(self) -> list[str]:
         """Execution providers the sessions really got (a CUDA build can fall back to CPU)."""

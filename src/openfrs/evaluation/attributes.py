@@ -1,0 +1,133 @@
+"""`openfrs eval attributes`: age and gender on UTKFace, head pose on the labelled pose stills.
+
+Both go through the service's own face-detect path (decode -> oriented detection -> 68-point
+shape -> the asked-for attributes), so the figures are those a client of face-detect gets.
+UTKFace chips are centred on their labelled face, so the face nearest the centre is scored; an
+image where no face is found has no prediction and is counted and reported, never dropped.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from openfrs.config import Settings
+from openfrs.errors import FRSError
+from openfrs.evaluation.lfw import central
+from openfrs.media import ImageLimits, decode_image
+from openfrs.service.attributes import AGE, GENDER, HEAD_POSE
+from openfrs.service.faces import FaceService
+
+AGE_BANDS = ((0, 2), (3, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 200))
+ADULT_AGE = 20
+# The pose stills: which angle their file name labels, and its sign (vision/headpose.py
+# conventions: yaw > 0 toward the image's right, pitch > 0 up, roll > 0 clockwise).
+POSE_LABELS = {"left_face": ("yaw", -1), "right_face": ("yaw", 1), "lower_face": ("pitch", -1),
+               "rise_face": ("pitch", 1), "left_wryneck": ("roll", -1), "right_wryneck": ("roll", 1)}
+
+
+def parse_utkface_name(name: str) -> tuple[int, int]:
+    """(age, gender) from `age_gender_race_date.jpg...`; gender 1 = female, -1 when unlabelled."""
+    parts = name.split("_")
+    gender = int(parts[1]) if len(parts) >= 3 and parts[1] in ("0", "1") else -1
+    return int(parts[0]), gender
+
+
+def band_label(low: int, high: int) -> str:
+    return f"{low}-{high}" if high < 200 else f"{low}+"
+
+
+def age_metrics(predicted: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict:
+    """MAE overall and per age band (with the band's mean signed error); NaN = no prediction."""
+    scored = mask & np.isfinite(predicted)
+    error = predicted - truth
+    bands = {}
+    for low, high in AGE_BANDS:
+        chosen = scored & (truth >= low) & (truth <= high)
+        bands[band_label(low, high)] = {
+            "n": int(chosen.sum()),
+            "mae": round(float(np.abs(error[chosen]).mean()), 2) if chosen.any() else None,
+            "bias": round(float(error[chosen].mean()), 2) if chosen.any() else None}
+    return {"mae": round(float(np.abs(error[scored]).mean()), 3) if scored.any() else None,
+            "n": int(scored.sum()), "no_prediction": int((mask & ~np.isfinite(predicted)).sum()),
+            "bands": bands}
+
+
+def gender_metrics(p_female: np.ndarray, truth: np.ndarray, age: np.ndarray, mask: np.ndarray,
+                   threshold: float | np.ndarray = 0.5) -> dict:
+    """Accuracy overall, at ages 20+ and per age band, and the male/female confusion."""
+    labelled = mask & (truth >= 0)
+    scored = labelled & np.isfinite(p_female)
+    predicted = (p_female > threshold).astype(int)
+    confusion = {f"true_{t}": {f"pred_{p}": int((scored & (truth == ti) & (predicted == pi)).sum())
+                               for pi, p in enumerate(("male", "female"))}
+                 for ti, t in enumerate(("male", "female"))}
+    right = predicted == truth
+    bands = {}
+    for low, high in AGE_BANDS:
+        chosen = scored & (age >= low) & (age <= high)
+        bands[band_label(low, high)] = round(float(right[chosen].mean()), 3) if chosen.any() else None
+    adult = scored & (age >= ADULT_AGE)
+    return {"acc": round(float(right[scored].mean()), 4) if scored.any() else None,
+            "acc_age_20_plus": round(float(right[adult].mean()), 4) if adult.any() else None,
+            "n": int(scored.sum()), "no_prediction": int((labelled & ~np.isfinite(p_female)).sum()),
+            "confusion": confusion, "acc_by_age_band": bands}
+
+
+def utkface(service: FaceService, images: Path, settings: Settings, limit: int | None = None,
+            log: Callable[[str], None] = print) -> dict:
+    """Age MAE and gender accuracy of face-detect's attributes 1 and 2 on every UTKFace image."""
+    files = sorted(images.glob("*.jpg"))
+    if limit and limit < len(files):  # evenly spaced: names sort by age, so a prefix is one band
+        files = [files[i * len(files) // limit] for i in range(limit)]
+    limits = ImageLimits.from_settings(settings)
+    labels = [parse_utkface_name(f.name) for f in files]
+    truth_age = np.array([a for a, _ in labels], np.float64)
+    truth_gender = np.array([g for _, g in labels], np.int64)
+    predicted_age = np.full(len(files), np.nan)
+    p_female = np.full(len(files), np.nan)
+    milliseconds = []
+    start = time.perf_counter()
+    for i, path in enumerate(files):
+        image = decode_image(path.read_bytes(), limits)
+        began = time.perf_counter()
+        try:
+            faces = service.detect_blocking(image, frozenset({AGE, GENDER}))
+        except FRSError:
+            faces = []
+        milliseconds.append((time.perf_counter() - began) * 1000)
+        if faces:
+            estimate = central(faces, image).extras["age_gender"]
+            predicted_age[i], p_female[i] = estimate.age, estimate.p_female
+        if (i + 1) % 1000 == 0:
+            log(f"  utkface {i + 1}/{len(files)} ({time.perf_counter() - start:.0f} s)")
+    everything = np.ones(len(files), bool)
+    return {
+        "images": len(files), "no_face": int(np.isnan(predicted_age).sum()),
+        "age": age_metrics(predicted_age, truth_age, everything),
+        "gender": gender_metrics(p_female, truth_gender, truth_age, everything),
+        "ms_per_image_median": round(statistics.median(milliseconds), 1) if milliseconds else None,
+        "model": service.pipeline.agegender_version,
+    }
+
+
+def pose_stills(service: FaceService, folder: Path, settings: Settings) -> dict:
+    """Head pose (attribute 0) of each labelled still, and whether its labelled angle has the
+    labelled sign."""
+    limits = ImageLimits.from_settings(settings)
+    rows = {}
+    for path in sorted(folder.iterdir()):
+        if path.stem not in POSE_LABELS:
+            continue
+        faces = service.detect_blocking(decode_image(path.read_bytes(), limits), frozenset({HEAD_POSE}))
+        yaw, pitch, roll = faces[0].extras["head_pose"]
+        angle, sign = POSE_LABELS[path.stem]
+        value = {"yaw": yaw, "pitch": pitch, "roll": roll}[angle]
+        rows[path.stem] = {"yaw": round(yaw, 1), "pitch": round(pitch, 1), "roll": round(roll, 1),
+                           "labelled": f"{angle} {'+' if sign > 0 else '-'}",
+                           "right_sign": bool(np.sign(value) == sign)}
+    return {"stills": rows, "right_sign": sum(r["right_sign"] for r in rows.values()), "of": len(rows)}

@@ -1,0 +1,51 @@
+"""`openfrs eval attributes`: the metrics on hand-made numbers, and a small real run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openfrs.evaluation.attributes import (
+    age_metrics,
+    gender_metrics,
+    parse_utkface_name,
+    pose_stills,
+    utkface,
+)
+
+
+def test_utkface_names_give_age_and_gender():
+    assert parse_utkface_name("26_1_2_20170116.jpg.chip.jpg") == (26, 1)
+    assert parse_utkface_name("61_3_20170109.jpg.chip.jpg") == (61, -1)  # no valid gender
+
+
+def test_age_metrics_per_band_and_missing_predictions():
+    truth = np.array([1.0, 25.0, 25.0, 80.0])
+    predicted = np.array([3.0, 20.0, np.nan, 60.0])
+    result = age_metrics(predicted, truth, np.ones(4, bool))
+    assert result["mae"] == pytest.approx((2 + 5 + 20) / 3, abs=1e-3)
+    assert result["no_prediction"] == 1 and result["n"] == 3
+    assert result["bands"]["0-2"] == {"n": 1, "mae": 2.0, "bias": 2.0}
+    assert result["bands"]["70+"]["bias"] == -20.0
+
+
+def test_gender_metrics_confusion_and_adult_accuracy():
+    p_female = np.array([0.9, 0.2, 0.7, 0.4, np.nan])
+    truth = np.array([1, 0, 0, 1, 1])
+    ages = np.array([30, 30, 5, 40, 50])
+    result = gender_metrics(p_female, truth, ages, np.ones(5, bool))
+    assert result["acc"] == 0.5 and result["n"] == 4 and result["no_prediction"] == 1
+    assert result["acc_age_20_plus"] == pytest.approx(2 / 3, abs=1e-4)
+    assert result["confusion"] == {"true_male": {"pred_male": 1, "pred_female": 1},
+                                   "true_female": {"pred_male": 1, "pred_female": 1}}
+
+
+@pytest.mark.models
+def test_a_small_real_run(face_service, shared_data, settings):
+    result = utkface(face_service, shared_data / "utkface/images", settings, limit=30, log=lambda _: None)
+    assert result["images"] == 30
+    # evenly spaced names span the ages, not just the first band
+    assert sum(band["n"] > 0 for band in result["age"]["bands"].values()) >= 5
+    assert result["age"]["mae"] < 9.0 and result["gender"]["acc"] > 0.6
+    poses = pose_stills(face_service, shared_data / "liveness-stills/pose", settings)
+    assert poses["of"] == 6 and poses["right_sign"] == 6
