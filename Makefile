@@ -53,6 +53,7 @@ eval: models
 	mkdir -p bench/out
 	$(BIN)/openfrs eval verification --json bench/out/verification.json
 	$(BIN)/openfrs eval calibrate --json bench/out/calibrate.json
+	$(BIN)/openfrs eval attributes --json bench/out/attributes.json
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -62,3 +62,16 @@ def test_ages_and_adult_genders_on_labelled_faces(model_pack_dir: Path, shared_d
     assert np.abs(predicted - truth).mean() < 7.0  # 5.2 on all 6,000
     assert np.corrcoef(truth, predicted)[0, 1] > 0.85  # ages ordered, not just near the mean
     assert np.mean(adult_right) >= 0.85  # 0.95 on the 4,200 adults
+
+
+def test_surroundings_repeat_the_edge_instead_of_black():
+    from openfrs.vision.agegender import _surroundings
+
+    rng = np.random.default_rng(1)
+    image = rng.integers(1, 255, (120, 160, 3), dtype=np.uint8)  # no black pixel anywhere
+    shape = np.array([[30.0, 12.0], [22.0, 13.0], [4.0, 12.0], [12.0, 13.0], [14.0, 28.0]])
+    region, moved = _surroundings(image, shape)
+    assert region.min() > 0  # the parts outside the image are edge pixels, not black
+    for (x, y), (u, v) in zip(shape.astype(int), moved.astype(int), strict=True):
+        assert (region[v, u] == image[y, x]).all()  # same pixel under the moved shape
+    assert region.shape[0] > 2 * 26 and region.shape[1] > 2 * 26  # reaches past the face
