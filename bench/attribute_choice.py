@@ -938,34 +938,40 @@ def _ms(row: dict) -> str:
     return f"{row['ms_per_face']:6.1f}" if row["ms_per_face"] is not None else "     -"
 
 
-def render(report: dict) -> str:
+def table_lines(candidates: dict, width: int = 66) -> list[str]:
+    """The AGE and GENDER tables (per age band, confusion) of scored candidates; shared with
+    bench/faceapi_agegender.py."""
     band_names = [f"{lo}-{hi}" if hi < 200 else f"{lo}+" for lo, hi in BANDS]
     bands_head = " ".join(f"{b:>6s}" for b in band_names)
-    lines = [f"UTKFace {report['data']['images']} images; targets MAE <= {TARGET_MAE}, acc >= {TARGET_ACC}; "
-             f"anchor face-api.js {ANCHOR['age_mae']} / {ANCHOR['gender_acc']}",
-             f"pipeline: {report['pipeline']}", "",
-             "AGE: MAE overall and per age band; ms = per face, 1 thread; no-pred = images without one",
-             f"{'candidate':66s} {'kind':11s} {'ms':>6s} {'MAE':>6s} {bands_head}  no-pred"]
-    rows = [(k, v) for k, v in report["candidates"].items() if "age" in v]
+    lines = ["AGE: MAE overall and per age band; ms = per face, 1 thread; no-pred = images without one",
+             f"{'candidate':{width}s} {'kind':11s} {'ms':>6s} {'MAE':>6s} {bands_head}  no-pred"]
+    rows = [(k, v) for k, v in candidates.items() if "age" in v]
     for name, row in sorted(rows, key=lambda kv: kv[1]["age"]["mae"] or 1e9):
         a = row["age"]
         bands = " ".join(f"{b['mae'] if b['mae'] is not None else float('nan'):6.2f}"
                          for b in a["bands"].values())
-        lines.append(f"{name[:66]:66s} {row['kind']:11s} {_ms(row)} {a['mae']:6.2f} {bands}  "
+        lines.append(f"{name[:width]:{width}s} {row['kind']:11s} {_ms(row)} {a['mae']:6.2f} {bands}  "
                      f"{a['no_prediction']}")
     lines += ["", "GENDER: accuracy, on ages 20+, per age band; confusion true->predicted (M/F)",
-              f"{'candidate':66s} {'kind':11s} {'ms':>6s} {'acc':>6s} {'20+':>6s} {bands_head}  "
+              f"{'candidate':{width}s} {'kind':11s} {'ms':>6s} {'acc':>6s} {'20+':>6s} {bands_head}  "
               f"{'M>M':>4s} {'M>F':>4s} {'F>M':>4s} {'F>F':>4s}  no-pred"]
-    rows = [(k, v) for k, v in report["candidates"].items() if "gender" in v]
+    rows = [(k, v) for k, v in candidates.items() if "gender" in v]
     for name, row in sorted(rows, key=lambda kv: -(kv[1]["gender"]["acc"] or 0)):
         g, c = row["gender"], row["gender"]["confusion"]
         bands = " ".join(f"{b if b is not None else float('nan'):6.3f}"
                          for b in g["acc_by_age_band"].values())
         adult = g["acc_age_20_plus"] if g["acc_age_20_plus"] is not None else float("nan")
-        lines.append(f"{name[:66]:66s} {row['kind']:11s} {_ms(row)} {g['acc']:6.4f} {adult:6.4f} "
+        lines.append(f"{name[:width]:{width}s} {row['kind']:11s} {_ms(row)} {g['acc']:6.4f} {adult:6.4f} "
                      f"{bands}  {c['true_male']['pred_male']:4d} {c['true_male']['pred_female']:4d} "
                      f"{c['true_female']['pred_male']:4d} {c['true_female']['pred_female']:4d}  "
                      f"{g['no_prediction']}")
+    return lines
+
+
+def render(report: dict) -> str:
+    lines = [f"UTKFace {report['data']['images']} images; targets MAE <= {TARGET_MAE}, acc >= {TARGET_ACC}; "
+             f"anchor face-api.js {ANCHOR['age_mae']} / {ANCHOR['gender_acc']}",
+             f"pipeline: {report['pipeline']}", "", *table_lines(report["candidates"])]
     lines += ["", "preprocessing search (on the search subset):"]
     for key, s in report["search"].items():
         best = "; ".join(f"{k}: {v}" for k, v in s.items() if k.startswith(("best", "flip")))

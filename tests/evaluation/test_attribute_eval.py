@@ -7,6 +7,7 @@ import pytest
 
 from openfrs.evaluation.attributes import (
     age_metrics,
+    gender_by_confidence,
     gender_metrics,
     parse_utkface_name,
     pose_stills,
@@ -38,6 +39,14 @@ def test_gender_metrics_confusion_and_adult_accuracy():
     assert result["acc_age_20_plus"] == pytest.approx(2 / 3, abs=1e-4)
     assert result["confusion"] == {"true_male": {"pred_male": 1, "pred_female": 1},
                                    "true_female": {"pred_male": 1, "pred_female": 1}}
+
+
+def test_gender_by_confidence_keeps_only_sure_answers():
+    p_female = np.array([0.95, 0.55, 0.1, 0.4])
+    truth = np.array([1, 0, 0, 1])
+    rows = gender_by_confidence(p_female, truth, np.ones(4, bool), levels=(0.5, 0.8))
+    assert rows[0] == {"min_gender_probability": 0.5, "answered": 1.0, "acc": 0.5}
+    assert rows[1] == {"min_gender_probability": 0.8, "answered": 0.5, "acc": 1.0}
 
 
 @pytest.mark.models

@@ -78,6 +78,25 @@ def gender_metrics(p_female: np.ndarray, truth: np.ndarray, age: np.ndarray, mas
             "confusion": confusion, "acc_by_age_band": bands}
 
 
+CONFIDENCE_LEVELS = (0.7, 0.8, 0.9)
+
+
+def gender_by_confidence(p_female: np.ndarray, truth: np.ndarray, mask: np.ndarray,
+                         levels: tuple[float, ...] = CONFIDENCE_LEVELS) -> list[dict]:
+    """What a caller gets by keeping only answers whose `gender_probability` reaches a level:
+    the share of labelled faces still answered, and the accuracy on those."""
+    scored = mask & (truth >= 0) & np.isfinite(p_female)
+    confidence = np.maximum(p_female, 1 - p_female)
+    right = (p_female > 0.5).astype(int) == truth
+    rows = []
+    for level in levels:
+        kept = scored & (confidence >= level)
+        rows.append({"min_gender_probability": level,
+                     "answered": round(float(kept.sum() / max(scored.sum(), 1)), 4),
+                     "acc": round(float(right[kept].mean()), 4) if kept.any() else None})
+    return rows
+
+
 def utkface(service: FaceService, images: Path, settings: Settings, limit: int | None = None,
             log: Callable[[str], None] = print) -> dict:
     """Age MAE and gender accuracy of face-detect's attributes 1 and 2 on every UTKFace image."""
@@ -100,8 +119,8 @@ def utkface(service: FaceService, images: Path, settings: Settings, limit: int |
         except FRSError:
             faces = []
         milliseconds.append((time.perf_counter() - began) * 1000)
-        if faces:
-            estimate = central(faces, image).extras["age_gender"]
+        estimate = central(faces, image).extras["age_gender"] if faces else None
+        if estimate is not None:
             predicted_age[i], p_female[i] = estimate.age, estimate.p_female
         if (i + 1) % 1000 == 0:
             log(f"  utkface {i + 1}/{len(files)} ({time.perf_counter() - start:.0f} s)")
@@ -110,6 +129,7 @@ def utkface(service: FaceService, images: Path, settings: Settings, limit: int |
         "images": len(files), "no_face": int(np.isnan(predicted_age).sum()),
         "age": age_metrics(predicted_age, truth_age, everything),
         "gender": gender_metrics(p_female, truth_gender, truth_age, everything),
+        "gender_by_confidence": gender_by_confidence(p_female, truth_gender, everything),
         "ms_per_image_median": round(statistics.median(milliseconds), 1) if milliseconds else None,
         "model": service.pipeline.agegender_version,
     }

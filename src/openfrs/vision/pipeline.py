@@ -122,11 +122,14 @@ class FacePipeline:
                 face.extras["shape5"] = self.aligner.predict(image, self._landmark_box(face))
         return [face.extras["shape5"] for face in faces]
 
-    def age_gender(self, image: np.ndarray, faces: list[Face]) -> list[AgeGender]:
-        """Age and gender of each face (`extras["age_gender"]`), one batch for those lacking it."""
+    def age_gender(self, image: np.ndarray, faces: list[Face]) -> list[AgeGender | None]:
+        """Age and gender of each face (`extras["age_gender"]`, None when its landmark box falls
+        outside the image), one batch for the faces lacking it; the crop is cut from the
+        68-point shape, computed here when missing."""
         todo = [f for f in faces if "age_gender" not in f.extras]
-        for face, estimate in zip(todo, self.agegender.estimate(image, self.shapes5(image, todo)),
-                                  strict=True):
+        self.landmarks(image, todo)
+        shapes = [face.extras["shape68"] for face in todo]
+        for face, estimate in zip(todo, self.agegender.estimate(image, shapes), strict=True):
             face.extras["age_gender"] = estimate
         return [face.extras["age_gender"] for face in faces]
 
