@@ -39,6 +39,13 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     # OpenFRS-assigned in FRS's face range (Huawei documents no code for a full face set).
     "FRS.0408": (400, "The face set is full, {}"),
     "FRS.0501": (400, "Detect no face, check out your picture."),
+    "FRS.0701": (400, "Parse video data failed, {}"),
+    "FRS.0702": (400, "Do not support action {}"),
+    "FRS.0704": (400, "The number of action exceed 10, {}"),
+    "FRS.0705": (400, "The matching mode is not supported, {}"),
+    "FRS.0706": (400, "Video time {}"),
+    "FRS.0707": (400, "Detect no face, {}"),
+    "FRS.0751": (400, "Parse video data failed, {}"),
     # What Huawei's API gateway answers for a path or method it does not publish.
     "APIG.0101": (404, "The API does not exist or has not been published in the environment."),
 }
