@@ -1,0 +1,139 @@
+"""Action liveness signals: head turns, nods, mouth opening and blinks found in the time series
+of one tracked face (FRS action codes 1 turn left, 2 turn right, 3 nod, 4 mouth, 5 blink).
+
+Why relative to the person's own rest level: absolute eye and mouth ratios differ a lot between
+people (the face mesh gives eye aspect ratios of 0.14-0.44 for open eyes on LFW portraits), so
+each signal is measured against its level in the same clip: the head's rest pose is the median
+of the first half second (FRS asks users to face the camera first), the eyes' open level is
+the clip's 75th percentile (eyes are open most of the time), the mouth's closed level its 25th.
+
+Directions follow vision/headpose.py: "turn left" is the face turning toward the IMAGE's left
+(yaw < 0; ../shared/data/liveness-stills/pose/left_face is such a turn), as a camera that does
+not mirror records it. A nod is the head going down by `nod_threshold` degrees (FRS: 1-90,
+default 10) and coming back.
+
+Pure functions over arrays, no model: the mesh (vision/headpose.py) supplies the points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TURN_LEFT, TURN_RIGHT, NOD, MOUTH, BLINK = 1, 2, 3, 4, 5
+ACTION_CODES = (TURN_LEFT, TURN_RIGHT, NOD, MOUTH, BLINK)
+
+TURN_DEGREES = 20.0  # yaw away from the rest pose that counts as a turn
+REST_SECONDS = 0.5  # the first half second sets the rest pose
+EYE_CLOSED_RATIO = 0.75  # eye aspect ratio below this share of the open level: closed
+BLINK_MAX_SECONDS = 1.0  # eyes closed longer than this is not a blink
+MOUTH_OPEN_DELTA = 0.15  # mouth aspect ratio above the closed level by this: open
+
+# MediaPipe face mesh indices: eye corners and lids (p1..p6 of Soukupova & Cech's eye aspect
+# ratio), inner lips and mouth corners.
+RIGHT_EYE = (33, 160, 158, 133, 153, 144)
+LEFT_EYE = (362, 385, 387, 263, 373, 380)
+UPPER_LIP, LOWER_LIP, MOUTH_RIGHT, MOUTH_LEFT = 13, 14, 78, 308
+
+
+@dataclass(frozen=True)
+class Track:
+    """One face's signals per sampled frame (NaN where the face was not found)."""
+
+    times: np.ndarray  # seconds
+    yaw: np.ndarray  # degrees
+    pitch: np.ndarray
+    eye: np.ndarray  # eye aspect ratio, both eyes averaged
+    mouth: np.ndarray  # mouth aspect ratio
+
+
+@dataclass(frozen=True)
+class Event:
+    action: int
+    start: float  # seconds
+    end: float
+    confidence: float  # 0..1: how far past its threshold the signal went
+
+
+def eye_aspect_ratio(mesh: np.ndarray) -> float:
+    """Mean over both eyes of (|p2-p6| + |p3-p5|) / (2 |p1-p4|), from (468, 2+) mesh points."""
+    ratios = []
+    for p1, p2, p3, p4, p5, p6 in (RIGHT_EYE, LEFT_EYE):
+        points = mesh[:, :2]
+        vertical = np.linalg.norm(points[p2] - points[p6]) + np.linalg.norm(points[p3] - points[p5])
+        ratios.append(vertical / (2 * max(np.linalg.norm(points[p1] - points[p4]), 1e-6)))
+    return float(np.mean(ratios))
+
+
+def mouth_aspect_ratio(mesh: np.ndarray) -> float:
+    """Inner-lip gap over mouth width."""
+    points = mesh[:, :2]
+    width = max(np.linalg.norm(points[MOUTH_RIGHT] - points[MOUTH_LEFT]), 1e-6)
+    return float(np.linalg.norm(points[UPPER_LIP] - points[LOWER_LIP]) / width)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    runs, start = [], None
+    for i, value in enumerate(mask):
+        if value and start is None:
+            start = i
+        elif not value and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(mask) - 1))
+    return runs
+
+
+def _excursions(times: np.ndarray, excess: np.ndarray, action: int,
+                max_seconds: float | None = None) -> list[Event]:
+    """Events where `excess` (signal past its threshold, in threshold units) is > 0."""
+    events = []
+    valid = np.nan_to_num(excess, nan=-1.0)
+    for first, last in _runs(valid > 0):
+        if max_seconds is not None and times[last] - times[first] > max_seconds:
+            continue
+        peak = float(valid[first:last + 1].max())
+        events.append(Event(action, float(times[first]), float(times[last]), min(1.0, 0.5 + peak / 2)))
+    return events
+
+
+def _rest(times: np.ndarray, values: np.ndarray) -> float:
+    early = values[(times - times[0] <= REST_SECONDS) & np.isfinite(values)]
+    return float(np.median(early)) if early.size else float(np.nanmedian(values))
+
+
+def find_events(track: Track, nod_threshold: float = 10.0) -> list[Event]:
+    """Every action event in the clip, in time order."""
+    times = track.times
+    if not np.isfinite(track.yaw).any():
+        return []
+    yaw = track.yaw - _rest(times, track.yaw)
+    pitch = track.pitch - _rest(times, track.pitch)
+    events = _excursions(times, -yaw / TURN_DEGREES - 1, TURN_LEFT)
+    events += _excursions(times, yaw / TURN_DEGREES - 1, TURN_RIGHT)
+    events += _excursions(times, -pitch / nod_threshold - 1, NOD)
+    open_eyes = np.nanpercentile(track.eye, 75)
+    events += _excursions(times, 1 - track.eye / (EYE_CLOSED_RATIO * open_eyes), BLINK, BLINK_MAX_SECONDS)
+    closed_mouth = np.nanpercentile(track.mouth, 25)
+    events += _excursions(times, (track.mouth - closed_mouth) / MOUTH_OPEN_DELTA - 1, MOUTH)
+    return sorted(events, key=lambda e: (e.start, e.action))
+
+
+def match_in_order(events: list[Event], asked: list[int],
+                   windows: list[tuple[float, float]] | None = None) -> list[Event | None]:
+    """For each asked action, the first event of it that starts after the previous asked action's
+    event ended (and inside its window, seconds, when `windows` is given); None when missing.
+    The clip passes the order check only when no entry is None."""
+    matched: list[Event | None] = []
+    after = -np.inf
+    for i, action in enumerate(asked):
+        low, high = windows[i] if windows else (-np.inf, np.inf)
+        found = next((e for e in events if e.action == action and e.start > after
+                      and low <= e.start <= high), None)
+        matched.append(found)
+        if found is not None:
+            after = found.end
+    return matched

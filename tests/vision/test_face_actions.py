@@ -1,0 +1,78 @@
+"""Action events from face signals: each action found where it happens, order checks, rest
+level taken from the clip itself (synthetic signal series; the perception side is tested with clips)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openfrs.vision.face_actions import (
+    BLINK,
+    MOUTH,
+    NOD,
+    TURN_LEFT,
+    TURN_RIGHT,
+    Track,
+    find_events,
+    match_in_order,
+)
+
+FPS = 10
+
+
+def track(seconds: float = 4.0, yaw=0.0, pitch=0.0, eye=0.3, mouth=0.05) -> Track:
+    """A still, frontal face with a little noise; callers write actions into the arrays."""
+    n = int(seconds * FPS)
+    rng = np.random.default_rng(0)
+    return Track(np.arange(n) / FPS, np.full(n, yaw) + rng.normal(0, 1.5, n),
+                 np.full(n, pitch) + rng.normal(0, 1.5, n), np.full(n, eye) + rng.normal(0, 0.005, n),
+                 np.full(n, mouth) + rng.normal(0, 0.005, n))
+
+
+def between(t: Track, start: float, end: float) -> np.ndarray:
+    return (t.times >= start) & (t.times <= end)
+
+
+def test_a_still_face_has_no_events():
+    assert find_events(track()) == []
+
+
+@pytest.mark.parametrize("action,signal,value", [(TURN_LEFT, "yaw", -35.0), (TURN_RIGHT, "yaw", 35.0),
+                                                 (NOD, "pitch", -18.0), (MOUTH, "mouth", 0.4),
+                                                 (BLINK, "eye", 0.12)])
+def test_each_action_is_found_where_it_happens(action, signal, value):
+    t = track(yaw=8.0, pitch=-5.0)  # a rest pose that is not exactly zero
+    getattr(t, signal)[between(t, 1.5, 1.8 if action == BLINK else 2.5)] = value
+    events = find_events(t)
+    assert [e.action for e in events] == [action]
+    assert 1.4 <= events[0].start <= 1.6 and 0.5 < events[0].confidence <= 1.0
+
+
+def test_small_movements_are_not_actions():
+    t = track()
+    t.yaw[between(t, 1.5, 2.5)] = 12.0  # under the 20-degree turn
+    t.pitch[between(t, 2.5, 3.0)] = -7.0  # under the default 10-degree nod
+    assert find_events(t) == []
+    assert [e.action for e in find_events(t, nod_threshold=5.0)] == [NOD]  # nod_threshold honoured
+
+
+def test_eyes_closed_for_long_is_not_a_blink():
+    t = track()
+    t.eye[between(t, 1.0, 2.6)] = 0.1
+    assert all(e.action != BLINK for e in find_events(t))
+
+
+def test_order_is_checked():
+    t = track(seconds=6.0)
+    t.yaw[between(t, 1.0, 1.8)] = -35.0
+    t.eye[between(t, 2.5, 2.7)] = 0.1
+    t.yaw[between(t, 3.5, 4.3)] = 35.0
+    events = find_events(t)
+    assert [e.action for e in events] == [TURN_LEFT, BLINK, TURN_RIGHT]
+    assert all(match_in_order(events, [TURN_LEFT, BLINK, TURN_RIGHT]))
+    assert all(match_in_order(events, [TURN_LEFT, TURN_RIGHT]))
+    assert match_in_order(events, [TURN_RIGHT, TURN_LEFT])[1] is None  # wrong order
+    assert match_in_order(events, [NOD]) == [None]
+    # action_time windows: the blink must start between 2 and 3 s, the turn right before 3 s
+    assert all(match_in_order(events, [BLINK], windows=[(2.0, 3.0)]))
+    assert match_in_order(events, [TURN_RIGHT], windows=[(0.0, 3.0)]) == [None]
