@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+
 from tests.api.test_bad_inputs import assert_frs_error
 
 pytestmark = pytest.mark.models

@@ -3,29 +3,12 @@ corrupt data, on clips encoded here with PyAV (real encoders, real decoding)."""
 
 from __future__ import annotations
 
-import io
-
-import av
 import numpy as np
 import pytest
 
 from openfrs.errors import FRSError
 from openfrs.media.video import decode_video
-
-
-def encode_clip(frames: list[np.ndarray], fps: int, container: str, codec: str) -> bytes:
-    """Encode RGB frames with PyAV; yuv420p needs even sizes, so callers pass even ones."""
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format=container) as output:
-        stream = output.add_stream(codec, rate=fps)
-        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-        stream.pix_fmt = "yuv420p"
-        for image in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                output.mux(packet)
-        for packet in stream.encode():
-            output.mux(packet)
-    return buffer.getvalue()
+from tests.clips import encode_clip
 
 
 def moving_square(seconds: float, fps: int, size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:
