@@ -12,7 +12,7 @@ from openfrs import __version__
 from openfrs.api.auth import NoAuth, NotConfiguredAuth
 from openfrs.api.errors import install_error_handlers
 from openfrs.api.requestid import RequestIdMiddleware
-from openfrs.api.routes import faces, facesets, quality, setfaces
+from openfrs.api.routes import faces, facesets, liveness, quality, setfaces
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     app.include_router(facesets.router)
     app.include_router(setfaces.router)
     app.include_router(quality.router)
+    app.include_router(liveness.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness and model status")
     async def health(request: Request) -> dict:

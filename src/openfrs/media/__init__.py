@@ -9,6 +9,7 @@ from openfrs.media.request_images import (
     Fetcher,
     ImageSource,
     load_image,
+    load_source_bytes,
     parse_json_body,
     pick_image_source,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "fetch_url",
     "forbidden_reason",
     "load_image",
+    "load_source_bytes",
     "parse_host",
     "parse_json_body",
     "pick_image_source",

@@ -84,11 +84,13 @@ async def load_image(
     Base64 and pixel decoding are CPU work on up to megabytes, so they run in a worker thread
     rather than stalling the event loop for every other request.
     """
-    data = await _source_bytes(source, settings, fetcher)
+    data = await load_source_bytes(source, settings, fetcher)
     return await asyncio.to_thread(decode_image, data, ImageLimits.from_settings(settings))
 
 
-async def _source_bytes(source: ImageSource, settings: Settings, fetcher: Fetcher) -> bytes:
+async def load_source_bytes(source: ImageSource, settings: Settings, fetcher: Fetcher = fetch_url) -> bytes:
+    """The raw bytes a source names (uploaded, fetched or base64-decoded), not decoded further:
+    videos take this path too."""
     payload = source.payload
     if isinstance(payload, bytes):  # kind "file": ImageSource checks that the two go together
         return payload

@@ -1,0 +1,55 @@
+"""POST /v1|v2/{project_id}/live-detect — action liveness on a short video (FRS).
+
+The video comes as `video_base64`, `video_url` or a multipart `video_file`; `actions`,
+`action_time`, `nod_threshold` as FRS takes them (service/action_liveness.py). Undecodable
+data is FRS.0701 on /v1 and FRS.0751 on /v2, as Huawei's two regions answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Request
+
+from openfrs.api.auth import Principal, authenticate
+from openfrs.api.body import read_fields
+from openfrs.errors import FRSError
+from openfrs.media import load_source_bytes, pick_image_source
+from openfrs.media.video import decode_video
+from openfrs.service.action_liveness import WARNINGS, ActionResult, check_actions, parse_request
+
+router = APIRouter(tags=["liveness"])
+PARSE_ERRORS = {"v1": "FRS.0701", "v2": "FRS.0751"}
+
+
+def render(result: ActionResult) -> dict[str, object]:
+    """FRS's answer: hyphenated keys and camelCase warning fields, as the SDKs parse them."""
+    return {"video-result": {"alive": result.alive, "actions": result.actions, "picture": result.picture},
+            "warning-list": [{"warningCode": code, "warningMsg": WARNINGS[code]}
+                             for code in result.warnings]}
+
+
+async def _video_bytes(request: Request, fields, parse_error: str) -> bytes:
+    try:
+        return await load_source_bytes(pick_image_source(fields, "video"), request.app.state.settings)
+    except FRSError as error:
+        if error.code == "FRS.0015":  # base64 that is not base64: the video cannot be parsed
+            raise FRSError(parse_error, "the base64 data is invalid") from None
+        raise
+
+
+async def live_detect(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    """Action liveness on a 1-15 s video."""
+    parse_error = PARSE_ERRORS[request.url.path.split("/")[1]]
+    fields = await read_fields(request, request.app.state.settings.max_body_bytes)
+    wanted = parse_request(fields.get("actions"), fields.get("action_time"), fields.get("nod_threshold"))
+    data = await _video_bytes(request, fields, parse_error)
+    video = await asyncio.to_thread(decode_video, data, parse_error)
+    service = request.app.state.face_service
+    result = await service.pool.run(check_actions, service.pipeline, video, wanted)
+    return render(result)
+
+
+for _version in PARSE_ERRORS:
+    router.add_api_route(f"/{_version}/{{project_id}}/live-detect", live_detect, methods=["POST"],
+                         operation_id=f"live_detect_{_version}", summary="Action liveness (FRS DetectLive)")
