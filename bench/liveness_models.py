@@ -591,6 +591,9 @@ def text_report(report: dict) -> str:
                          f"{d['gt_0.6']:6.2f}")
         lines.append(f"  {'':16s} ({s['images']} images, {s['images_without_face']} without a face; human "
                      f"demo would accept {fmt(s['human_demo_pass'], 2)} of the faces)")
+    lines.append("  P(a real face here scores above a labelled attack), the 3 distinct attack images:")
+    for name, per in report["real_vs_labelled_attacks"].items():
+        lines.append(f"  {name:16s} " + "  ".join(f"{k} {fmt(v)}" for k, v in per.items()))
     lines.append("")
     syn = report["synthetic"]
     lines.append(f"3. Synthetic attacks on {syn['source_images']} LFW images (weak proxies), largest face")
@@ -649,6 +652,10 @@ def main(argv: list[str] | None = None) -> int:
     report["antispoof_set"] = antispoof_set(faces, models)
     log("attack set done")
     report["real_sets"] = real_sets(faces, models, args.lfw_limit, log)
+    attacks = [r for r in report["antispoof_set"]["rows"] if r["label"] == "attack" and "antispoof" in r]
+    report["real_vs_labelled_attacks"] = {
+        name: {k: auc(v, [r[k] for r in attacks if k in r]) for k, v in s["_raw"].items()}
+        for name, s in report["real_sets"].items()}
     report["synthetic"] = synthetic(faces, models, log)
     report["timing"] = timing(faces, models)
     report["wall_s"] = round(time.perf_counter() - t_all, 1)
