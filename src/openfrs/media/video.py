@@ -73,6 +73,7 @@ def decode_video(data: bytes, parse_error: str = "FRS.0701", sample_fps: float =
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         declared = _declared_duration(container, stream)
+        rate = float(stream.average_rate) if stream.average_rate else 0.0
         if declared is not None and declared > max_seconds + 0.5:
             raise FRSError("FRS.0706", f"{declared:.1f} s is longer than {max_seconds:.0f} s")
         frames, times, last_time, last_slot, decoded, size = [], [], -1.0, -1, 0, (0, 0)
@@ -84,8 +85,7 @@ def decode_video(data: bytes, parse_error: str = "FRS.0701", sample_fps: float =
                 if decoded > MAX_DECODED_FRAMES:
                     raise FRSError("FRS.0706", f"more than {MAX_DECODED_FRAMES} frames")
                 size = (frame.width, frame.height)
-                rate = float(stream.average_rate or 25)
-                when = float(frame.time) if frame.time is not None else decoded / rate
+                when = float(frame.time) if frame.time is not None else decoded / (rate or 25.0)
                 if when > max_seconds + 0.5:
                     raise FRSError("FRS.0706", f"longer than {max_seconds:.0f} s")
                 last_time = max(last_time, when)
@@ -98,7 +98,6 @@ def decode_video(data: bytes, parse_error: str = "FRS.0701", sample_fps: float =
             raise FRSError(parse_error, f"the video data is corrupt ({type(error).__name__})") from None
     if not frames:
         raise FRSError(parse_error, "no frame could be decoded")
-    rate = float(stream.average_rate) if stream.average_rate else 0.0
     duration = max(declared or 0.0, last_time - times[0] + (1.0 / rate if rate else 0.0))
     if duration < min_seconds:
         raise FRSError("FRS.0706", f"{duration:.2f} s is shorter than {min_seconds:.0f} s")

