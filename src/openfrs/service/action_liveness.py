@@ -4,8 +4,10 @@ A clip passes (`alive`) only when every asked action is found after the previous
 `action_time` window when given), the followed face stays the same person (each embedding, about
 one a second, at FRS similarity >= SAME_PERSON with the first: the FAR 1e-2 point, lenient
 because a turned head embeds less like the frontal one), and no blocking warning was raised
-(4 two faces, 5 no face, 7 not one real person). Silent liveness on the frames is not applied yet
-(issue 5 open): this check alone does not resist a replayed video of the right actions.
+(4 two faces, 5 no face, 7 not one real person: another person, or frames that fail silent
+liveness — a photo or screen held up and moved). A replayed video of a real person doing the
+right actions, shown on a screen, is refused only when silent liveness sees the screen
+(docs/liveness.md says what that catches).
 
 Parameters as FRS takes them: `actions` "1,3,5" (1 turn left, 2 turn right, 3 nod, 4 mouth,
 5 blink; at most 10), `action_time` "1000-3000,4000-7000" (ms, one window per action),
@@ -14,22 +16,22 @@ Parameters as FRS takes them: `actions` "1,3,5" (1 turn left, 2 turn right, 3 no
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
 from openfrs.errors import FRSError
 from openfrs.media.video import Video
+from openfrs.service.face_picture import face_picture
 from openfrs.service.face_track import TrackedFace, track_face
 from openfrs.vision.face_actions import ACTION_CODES, Event, find_events, match_in_order, rest_level
 from openfrs.vision.pipeline import FacePipeline
+from openfrs.vision.silent_liveness import SilentLiveness
 
 MAX_ACTIONS = 10
 SAME_PERSON = 0.90  # FRS similarity (calibrated), FAR 1e-2
 FRONTAL_DEGREES = 20.0
+SILENT_FRAMES = 3  # frames silent liveness looks at
 TWO_FACES_SHARE = 0.3  # frames with a second face before warning 4
 NO_FACE_SHARE = 0.5  # frames without a face before warning 5
 WARNINGS = {
@@ -103,20 +105,25 @@ def parse_request(actions: object, action_time: object = None, nod_threshold: ob
     return ActionRequest(codes, windows, threshold)
 
 
-def _picture(video: Video, tracked: TrackedFace) -> str | None:
-    """Base64 JPEG of the followed face's most frontal frame (a crop with margin)."""
+def _most_frontal(tracked: TrackedFace) -> int | None:
+    """The frame whose followed face turns least, if it is frontal enough for the picture."""
     yaw = np.abs(np.nan_to_num(tracked.track.yaw, nan=np.inf))
     best = int(np.argmin(yaw))
-    face = tracked.faces[best] if np.isfinite(yaw[best]) else None
-    if face is None or yaw[best] > FRONTAL_DEGREES:
+    if not np.isfinite(yaw[best]) or yaw[best] > FRONTAL_DEGREES or tracked.faces[best] is None:
         return None
-    frame = video.frames[best]
-    margin = 0.25 * max(face.box.width, face.box.height)
-    x1, y1 = max(int(face.box.x1 - margin), 0), max(int(face.box.y1 - margin), 0)
-    x2, y2 = min(int(face.box.x2 + margin), frame.shape[1]), min(int(face.box.y2 + margin), frame.shape[0])
-    buffer = io.BytesIO()
-    Image.fromarray(frame[y1:y2, x1:x2]).save(buffer, "JPEG", quality=90)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return best
+
+
+def _looks_live(video: Video, tracked: TrackedFace, silent: SilentLiveness) -> bool:
+    """Silent liveness on SILENT_FRAMES frames of the followed face spread over the clip (the
+    sampled frames, at most 640 px): live when the median confidence reaches 0.5, so one odd
+    frame neither passes nor fails a clip."""
+    present = [i for i, face in enumerate(tracked.faces) if face is not None]
+    if not present:
+        return False
+    picks = sorted({present[round(q * (len(present) - 1))] for q in np.linspace(0.1, 0.9, SILENT_FRAMES)})
+    confidences = [silent.check(video.frames[i], tracked.faces[i]).confidence for i in picks]
+    return float(np.median(confidences)) >= 0.5
 
 
 def _same_person(pipeline: FacePipeline, tracked: TrackedFace) -> bool:
@@ -126,7 +133,7 @@ def _same_person(pipeline: FacePipeline, tracked: TrackedFace) -> bool:
     return bool(np.min(pipeline.calibration.similarity(cosines)) >= SAME_PERSON)
 
 
-def _warnings(tracked: TrackedFace, events: list[Event], same_person: bool) -> list[int]:
+def _warnings(tracked: TrackedFace, events: list[Event], same_person: bool, live: bool) -> list[int]:
     counts = np.array(tracked.face_counts)
     found = []
     if abs(rest_level(tracked.track.times, tracked.track.yaw)) > FRONTAL_DEGREES:  # NaN: no face
@@ -137,7 +144,7 @@ def _warnings(tracked: TrackedFace, events: list[Event], same_person: bool) -> l
         found.append(5)
     if not events:
         found.append(6)
-    if not same_person:
+    if not same_person or not live:
         found.append(7)
     return found
 
@@ -148,8 +155,10 @@ def check_actions(pipeline: FacePipeline, video: Video, request: ActionRequest) 
     events = find_events(tracked.track, request.nod_threshold)
     matched = match_in_order(events, request.actions, request.windows)
     same_person = _same_person(pipeline, tracked)
-    warnings = _warnings(tracked, events, same_person)
-    picture = _picture(video, tracked)
+    live = _looks_live(video, tracked, pipeline.silent)
+    warnings = _warnings(tracked, events, same_person, live)
+    best = _most_frontal(tracked)
+    picture = None if best is None else face_picture(video.frames[best], tracked.faces[best].box)
     if picture is None:
         warnings.append(8)
     alive = all(m is not None for m in matched) and not BLOCKING_WARNINGS & set(warnings)

@@ -40,6 +40,11 @@ _LIMITS = {
 _LIMITS["AUTO"] = _LIMITS["MEDIUM"]
 
 
+def medium_limits() -> Limits:
+    """The MEDIUM gate: what the liveness warnings 101-105 call too poor."""
+    return _LIMITS["MEDIUM"]
+
+
 def is_clear(quality: Quality) -> bool:
     """Sharp enough for the HIGH (enrolment) gate: the legacy blur-classify `isClarity`. The
     MEDIUM limit only refuses the hopeless, too lenient for a yes/no "is this photo sharp"."""

@@ -27,6 +27,7 @@ from openfrs.vision.orientation import Oriented, detect_oriented
 from openfrs.vision.pack import ModelPack
 from openfrs.vision.runtime import configure_cv2_threads
 from openfrs.vision.shape_predictor import ShapePredictor, five_points
+from openfrs.vision.silent_liveness import SilentLiveness
 from openfrs.vision.types import Box, Face
 
 
@@ -67,12 +68,14 @@ class FacePipeline:
         self.mesh = FaceMesh.from_pack(pack, intra_threads=self.options.intra_threads)
         self.agegender = AgeGenderEstimator.from_pack(pack, intra_threads=self.options.intra_threads)
         self.agegender_version = pack.entry("agegender").version
+        self.silent = SilentLiveness.from_pack(pack, intra_threads=self.options.intra_threads)
 
     def providers(self) -> list[str]:
         """Execution providers the sessions really got (a CUDA build can fall back to CPU)."""
         names: list[str] = []
         for session in (getattr(self.detector, "session", None), self.embedder.session,
-                        self.mesh.session, self.agegender.session):
+                        self.mesh.session, self.agegender.session,
+                        self.silent.liveness_model.session):
             for name in session.get_providers() if session is not None else []:
                 if name not in names:
                     names.append(name)

@@ -1,4 +1,5 @@
-"""POST /v1|v2/{project_id}/live-detect — action liveness on a short video (FRS).
+"""FRS liveness: POST /v1|v2/{project_id}/live-detect (action liveness on a short video) and
+POST /v1|v2/{project_id}/live-detect-face (silent liveness on one image).
 
 The video comes as `video_base64`, `video_url` or a multipart `video_file`; `actions`,
 `action_time`, `nod_threshold` as FRS takes them (service/action_liveness.py). Undecodable
@@ -14,19 +15,28 @@ from fastapi import APIRouter, Depends, Request
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import read_fields
 from openfrs.errors import FRSError
-from openfrs.media import load_source_bytes, pick_image_source
+from openfrs.media import load_image, load_source_bytes, pick_image_source
 from openfrs.media.video import decode_video
+from openfrs.service import silent_liveness
 from openfrs.service.action_liveness import WARNINGS, ActionResult, check_actions, parse_request
 
 router = APIRouter(tags=["liveness"])
 PARSE_ERRORS = {"v1": "FRS.0701", "v2": "FRS.0751"}
 
 
+def _warning_list(codes: list[int], messages: dict[int, str]) -> list[dict[str, object]]:
+    return [{"warningCode": code, "warningMsg": messages[code]} for code in codes]
+
+
 def render(result: ActionResult) -> dict[str, object]:
     """FRS's answer: hyphenated keys and camelCase warning fields, as the SDKs parse them."""
     return {"video-result": {"alive": result.alive, "actions": result.actions, "picture": result.picture},
-            "warning-list": [{"warningCode": code, "warningMsg": WARNINGS[code]}
-                             for code in result.warnings]}
+            "warning-list": _warning_list(result.warnings, WARNINGS)}
+
+
+def render_silent(result: silent_liveness.SilentResult) -> dict[str, object]:
+    return {"result": {"alive": result.alive, "confidence": result.confidence, "picture": result.picture},
+            "warning-list": _warning_list(result.warnings, silent_liveness.WARNINGS)}
 
 
 async def _video_bytes(request: Request, fields, parse_error: str) -> bytes:
@@ -59,3 +69,18 @@ def _endpoint(parse_error: str):
 for _version, _parse_error in PARSE_ERRORS.items():
     router.add_api_route(f"/{_version}/{{project_id}}/live-detect", _endpoint(_parse_error), methods=["POST"],
                          operation_id=f"live_detect_{_version}", summary="Action liveness (FRS DetectLive)")
+
+
+async def live_detect_face(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    """Silent liveness of the largest face in one image (FRS.0707 when there is none)."""
+    settings = request.app.state.settings
+    fields = await read_fields(request, settings.max_body_bytes)
+    image = await load_image(pick_image_source(fields, "image"), settings)
+    service = request.app.state.face_service
+    return render_silent(await service.pool.run(silent_liveness.check_image, service, image))
+
+
+for _version in PARSE_ERRORS:
+    router.add_api_route(f"/{_version}/{{project_id}}/live-detect-face", live_detect_face, methods=["POST"],
+                         operation_id=f"live_detect_face_{_version}",
+                         summary="Silent liveness (FRS DetectLiveFace)")
