@@ -21,10 +21,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from openfrs.config import Settings  # noqa: E402
+from openfrs.evaluation.clips import encode_clip, on_canvas  # noqa: E402
 from openfrs.media.video import decode_video  # noqa: E402
 from openfrs.service.action_liveness import check_actions, parse_request  # noqa: E402
 from openfrs.service.faces import FaceService  # noqa: E402
-from tests.clips import encode_clip, on_canvas  # noqa: E402
 
 STILL = Path(__file__).resolve().parents[1].parent / "shared/data/liveness-stills/pose/left_face.jpeg"
 

@@ -3,8 +3,8 @@
 What these clips prove: the whole path (upload, decoding, tracking, events, order, identity,
 warnings, FRS errors) on real faces through real codecs. What they do not prove: that a real
 person's continuous turn, nod, blink or mouth movement is found — the "turn" is a still followed
-by its mirror image, and no real action clip is available here; nor anything about replayed
-videos (silent liveness on the frames is not applied yet).
+by its mirror image, and no real action clip is available here; nor that a replayed video on a
+screen is refused in the field (only the synthetic phone frame below is shown to be).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from openfrs.evaluation.clips import encode_clip, on_canvas
+from openfrs.evaluation.spoof_synthesis import phone_frame
 from tests.api.test_bad_inputs import assert_frs_error
-from tests.clips import encode_clip, on_canvas
 
 pytestmark = pytest.mark.models
 
@@ -75,6 +76,18 @@ def test_a_change_of_person_is_not_alive(client, shared_data):
     first, second = still(shared_data, "left_face.jpeg"), still(shared_data, "right_face.png")
     clip = encode_clip([first] * 12 + [second] * 12, fps=10)
     body = client.post(V1, json={"video_base64": b64(clip), "actions": "2"}).json()
+    assert body["video-result"]["alive"] is False and 7 in warnings_of(body)
+
+
+def test_a_phone_held_up_doing_the_turn_is_not_alive(client, shared_data):
+    """The right action, shown on a phone held up to the camera: silent liveness on the frames
+    sees the closed frame round the face and refuses it (warning 7)."""
+    left = still(shared_data, "left_face.jpeg")[60:420, 140:500]
+    shown = [on_canvas(phone_frame(frame, np.random.default_rng(2)))
+             for frame in (left, np.ascontiguousarray(left[:, ::-1]))]
+    clip = encode_clip([shown[0]] * 10 + [shown[1]] * 15, fps=10)
+    body = client.post(V1, json={"video_base64": b64(clip), "actions": "2"}).json()
+    assert body["video-result"]["actions"][0]["confidence"] > 0.5, body  # the turn itself is found
     assert body["video-result"]["alive"] is False and 7 in warnings_of(body)
 
 

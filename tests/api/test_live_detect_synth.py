@@ -1,5 +1,5 @@
 """POST /v1/{project_id}/live-detect with a clip synthesized from one real face photo: a nod, an
-open mouth and a blink by the same person, in that order (tests/face_synth.py).
+open mouth and a blink by the same person, in that order (evaluation/face_synth.py).
 
 What it proves: the HTTP path finds several actions of one continuous clip and checks their
 order, and the identity check passes a real face that keeps moving. What it does not prove: that
@@ -13,8 +13,8 @@ import base64
 
 import pytest
 
-from tests import face_synth
-from tests.clips import encode_clip
+from openfrs.evaluation import face_synth
+from openfrs.evaluation.clips import encode_clip
 
 pytestmark = pytest.mark.models
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from openfrs.errors import FRSError
+from openfrs.evaluation.clips import encode_clip
 from openfrs.media.video import decode_video
-from tests.clips import encode_clip
 
 
 def moving_square(seconds: float, fps: int, size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from openfrs.evaluation.clips import encode_clip, on_canvas
 from openfrs.media.video import decode_video
 from openfrs.service.face_track import track_face
 from openfrs.vision.face_actions import TURN_RIGHT, find_events
-from tests.clips import encode_clip, on_canvas
 
 pytestmark = pytest.mark.models
 

@@ -1,4 +1,4 @@
-"""Action events found in clips synthesized from one real face photo (tests/face_synth.py).
+"""Action events found in clips synthesized from one real face photo (evaluation/face_synth.py).
 
 What a synthesized clip proves: the event logic (vision/face_actions.py) and the signals it reads
 (face mesh -> head pose, eye and mouth aspect ratios) respond as intended to real pixels of a real
@@ -20,11 +20,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from openfrs.evaluation import face_synth
+from openfrs.evaluation.clips import encode_clip
 from openfrs.media.video import decode_video
 from openfrs.service.face_track import TrackedFace, track_face
 from openfrs.vision.face_actions import ACTION_CODES, find_events, match_in_order
-from tests import face_synth
-from tests.clips import encode_clip
 
 pytestmark = pytest.mark.models
 

@@ -114,7 +114,7 @@ def liveness_accuracy(args: argparse.Namespace, settings: Settings) -> dict:
     if args.calibrate:
         return liveness.calibrate(service, settings, args.data)
     return {"silent": liveness.silent_report(service, settings, args.data, args.every),
-            "actions": liveness.action_report(service)}
+            "actions": liveness.action_report(service, args.data)}
 
 
 EVALUATIONS = {"verification": verification, "calibrate": calibrate, "attributes": attribute_accuracy,

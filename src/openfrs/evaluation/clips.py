@@ -1,4 +1,4 @@
-"""Test clips: encode RGB frames with PyAV's real encoders, and fit stills onto one canvas."""
+"""Test and evaluation clips: encode RGB frames with PyAV's real encoders, and fit stills onto one canvas."""
 
 from __future__ import annotations
 

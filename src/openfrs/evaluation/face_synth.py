@@ -2,14 +2,17 @@
 
 Why: no real action videos exist here, and a clip stitched from stills of different people (or a
 still and its mirror image) cannot show a continuous nod, blink or mouth opening of one person.
-So the photo's own pixels are moved along its 468-point face mesh: the mesh points (plus fixed
-anchors on the image border and on a ring around the face, so the background stays put) are
-triangulated once, each triangle's texture is mapped by the affine transform between its rest
-and its moved corners, and triangles are drawn back to front by depth so a turned head hides
-its far side. Geometry only: no relighting, no motion blur, and a closed eye is the lid skin
-above it stretched down over the eye, an open mouth a dark painted gap with a band of teeth.
+So the photo's own pixels are moved along its 468-point face mesh: the mesh points, rings of
+points just outside the face that follow it part of the way, and fixed anchors (the image border
+and a ring around the face, so the background stays put) are triangulated once; each triangle's
+texture is mapped by the affine transform between its rest and its moved corners, and triangles
+are drawn back to front by depth so a turned head hides its far side. Geometry only: no
+relighting, no motion blur; the side of the face a turn reveals is the frontal texture stretched
+(smoothed there), a closed eye is the lid skin above it stretched down over the eye, an open
+mouth a dark painted gap with a band of teeth.
 
-numpy + cv2 only. Frames are RGB uint8, the size of the source canvas (640x480 via on_canvas).
+numpy + cv2 only (and evaluation/clips.on_canvas). Frames are RGB uint8, the size of the source canvas
+(640x480 via on_canvas).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from tests.clips import on_canvas
+from openfrs.evaluation.clips import on_canvas
 
 # The source photos: real, frontal (|yaw|, |pitch|, |roll| < 7 degrees on the mesh), eyes open,
 # mouth closed (mouth ratio < 0.03), plain background; paths under ../shared/data.
@@ -56,7 +59,7 @@ EYE_MEET = 0.1  # closed lids meet this far up from the lower lid (the upper lid
 MOUTH_OPEN = 0.5  # lower lip drop at amount 1, in inner mouth widths (mouth ratio ~0.5)
 STRETCH_SMOOTH = 6.0  # px: smoothing of the warp where a turn stretches the texture
 MOUTH_DARK = (48, 18, 22)
-TEETH = (222, 216, 200)
+TEETH = (208, 200, 185)
 
 # Peak pose per FRS action code: turn left (yaw < 0), turn right, nod (head down), mouth, blink.
 ACTION_POSES = {1: {"yaw": -40.0}, 2: {"yaw": 40.0}, 3: {"pitch": -25.0}, 4: {"mouth": 1.0},
@@ -286,8 +289,9 @@ def _paint_mouth(frame: np.ndarray, dst_mesh: np.ndarray) -> np.ndarray:
     band = upper + [0, min(0.35 * gap, 0.12 * np.ptp(upper[:, 0]))]
     cv2.fillPoly(teeth, [np.round(np.vstack([upper, band[::-1]]) * 16).astype(np.int32)], 255,
                  cv2.LINE_AA, 4)
-    colour = np.where((teeth > 0)[..., None], np.array(TEETH), np.array(MOUTH_DARK))
-    alpha = (mask.astype(np.float32) / 255)[..., None]
+    teeth = cv2.GaussianBlur(teeth.astype(np.float32) / 255, (0, 0), 0.8)[..., None]
+    colour = teeth * np.array(TEETH) + (1 - teeth) * np.array(MOUTH_DARK)
+    alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), 0.8)[..., None]
     return (frame * (1 - alpha) + colour * alpha).round().astype(np.uint8)
 
 
