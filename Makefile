@@ -54,6 +54,7 @@ eval: models
 	$(BIN)/openfrs eval verification --json bench/out/verification.json
 	$(BIN)/openfrs eval calibrate --json bench/out/calibrate.json
 	$(BIN)/openfrs eval attributes --json bench/out/attributes.json
+	$(BIN)/openfrs eval liveness --json bench/out/liveness.json
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
