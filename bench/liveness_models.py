@@ -44,7 +44,6 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy loads: one heavy process, 2 cores
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
@@ -60,6 +59,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
+from bench_run import Clock, report_arguments, write_report  # noqa: E402
 from openfrs.config import Settings  # noqa: E402
 from openfrs.evaluation.spoof_synthesis import ATTACKS  # noqa: E402
 from openfrs.media import ImageLimits, decode_image  # noqa: E402
@@ -492,17 +492,12 @@ def text_report(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", type=Path, required=True)
-    ap.add_argument("--txt", type=Path, help="table output (default: the --json path with .txt)")
+    ap = report_arguments(__doc__)
     ap.add_argument("--lfw-limit", type=int, help="only the first N LFW images (quick runs)")
     ap.add_argument("--tfjs", type=Path, help="folder with node_modules/@tensorflow/tfjs (optional check)")
     args = ap.parse_args(argv)
-    t_all = time.perf_counter()
-    cv2.setNumThreads(1)
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - t_all:6.0f}s] {msg}", flush=True)
+    clock = Clock()
+    log = clock.log
 
     settings = Settings(intra_threads=1)
     work_dir = tempfile.TemporaryDirectory(prefix="liveness-models-")
@@ -530,16 +525,13 @@ def main(argv: list[str] | None = None) -> int:
         for name, s in report["real_sets"].items()}
     report["synthetic"] = synthetic(faces, models, log)
     report["timing"] = timing(faces, models)
-    report["wall_s"] = round(time.perf_counter() - t_all, 1)
+    report["wall_s"] = round(clock.elapsed(), 1)
 
     for row in report["antispoof_set"]["rows"]:
         row.pop("_tensor", None)
     for s in report["real_sets"].values():
         s.pop("_raw", None)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=1))
-    txt = text_report(report)
-    (args.txt or args.json.with_suffix(".txt")).write_text(txt)
+    txt = write_report(args, report, text_report)
     print(txt)
     return 0
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from openfrs.api.errors import short
 from openfrs.errors import FRSError
-from openfrs.media import parse_json_body, read_capped
+from openfrs.media import load_image, parse_json_body, pick_image_source, read_capped
 
 Fields = Mapping[str, object]  # str values, bytes for uploaded files, JSON values otherwise
 
@@ -24,6 +25,12 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
 async def read_json_object(request: Request, max_bytes: int) -> dict:
     """Endpoints that take JSON only (face-set management)."""
     return parse_json_body(await read_limited(request, max_bytes), max_bytes)
+
+
+async def request_image(request: Request, fields: Fields, prefix: str = "image") -> np.ndarray:
+    """The decoded image the fields name (`{prefix}_base64`, `_url` or `_file`), within the
+    service's image limits."""
+    return await load_image(pick_image_source(fields, prefix), request.app.state.settings)
 
 
 async def read_fields(request: Request, max_bytes: int) -> Fields:

@@ -31,7 +31,7 @@ from openfrs.media.video import decode_video
 from openfrs.service.attributes import HEAD_POSE, QUALITY
 from openfrs.service.face_track import TrackedFace, track_face
 from openfrs.service.faces import FaceChooser, FaceService, largest
-from openfrs.service.silent_liveness import BLOCKING_WARNINGS, quality_warnings
+from openfrs.service.silent_liveness import BLOCKING_WARNINGS, passes, quality_warnings
 from openfrs.vision.face_actions import ACTION_CODES, find_events, match_in_order
 from openfrs.vision.liveness_models import ANTISPOOF, SilentLivenessModel
 from openfrs.vision.pack import load_verified_pack
@@ -74,7 +74,7 @@ def verdict(row: dict, calibration: dict[str, CueCalibration]) -> dict:
     """alive / confidence as live-detect-face would answer (quality warnings 101-105 block)."""
     judged = judge(row["cues"], calibration)
     blocked = bool(BLOCKING_WARNINGS & set(row["warnings"]))
-    return {"alive": judged.alive and not blocked, "confidence": judged.confidence,
+    return {"alive": passes(judged, row["warnings"]), "confidence": judged.confidence,
             "cue_alive": judged.alive, "quality_blocked": blocked,
             "margins": {k: round(v, 3) for k, v in judged.margins.items()}}
 

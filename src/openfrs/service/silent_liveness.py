@@ -19,8 +19,7 @@ from openfrs.errors import FRSError
 from openfrs.service.attributes import HEAD_POSE, QUALITY
 from openfrs.service.face_picture import face_picture
 from openfrs.service.faces import FaceService
-from openfrs.service.quality_gate import Limits, medium_limits
-from openfrs.vision.quality import Quality
+from openfrs.service.quality_gate import Limits, medium_limits, refusal_reasons
 from openfrs.vision.silent_liveness import SilentVerdict
 from openfrs.vision.types import Face
 
@@ -33,6 +32,9 @@ WARNINGS = {
     106: "More than one face: the largest one was checked.",
 }
 BLOCKING_WARNINGS = frozenset({101, 102, 103, 104, 105})
+# The quality gate's refusal reasons as FRS warnings (LOW_CONFIDENCE, a detector matter, has none).
+REASON_WARNINGS = {"SMALL_BOUNDING_BOX": 101, "LOW_FACE_QUALITY": 101, "LOW_SHARPNESS": 102,
+                   "EXTREME_POSE": 103, "FACE_OCCLUDED": 104, "LOW_BRIGHTNESS": 105}
 
 
 @dataclass(frozen=True)
@@ -41,27 +43,17 @@ class SilentResult:
     confidence: float
     picture: str
     warnings: list[int]
-    verdict: SilentVerdict
 
 
 def quality_warnings(face: Face, limits: Limits | None = None) -> list[int]:
-    """FRS warnings 101-105 for a face with extras["quality"]."""
-    limits = limits or medium_limits()
-    quality: Quality = face.extras["quality"]
-    small = min(face.box.width, face.box.height) < limits.min_side_px
-    checks = [
-        (quality.total_score < limits.min_total or small, 101),
-        (quality.blur > limits.max_blur, 102),
-        (quality.pose > limits.max_pose, 103),
-        (quality.occlusion > limits.max_occlusion, 104),
-        (quality.illumination > limits.max_illumination, 105),
-    ]
-    return [code for failed, code in checks if failed]
+    """FRS warnings 101-105 for a face with extras["quality"]: the quality gate's own checks."""
+    reasons = refusal_reasons(face, limits or medium_limits())
+    return sorted({REASON_WARNINGS[r] for r in reasons if r in REASON_WARNINGS})
 
 
-def judge_face(service: FaceService, image: np.ndarray, face: Face) -> tuple[SilentVerdict, list[int]]:
-    """The cue verdict and the quality warnings of one measured face (extras["quality"])."""
-    return service.pipeline.silent.check(image, face), quality_warnings(face)
+def passes(verdict: SilentVerdict, warnings: list[int]) -> bool:
+    """Alive: the cues say so and no quality warning hides what they look for."""
+    return verdict.alive and not BLOCKING_WARNINGS & set(warnings)
 
 
 def check_image(service: FaceService, image: np.ndarray) -> SilentResult:
@@ -70,8 +62,8 @@ def check_image(service: FaceService, image: np.ndarray) -> SilentResult:
     if not faces:
         raise FRSError("FRS.0707")
     face = faces[0]  # largest first
-    verdict, warnings = judge_face(service, image, face)
+    verdict, warnings = service.pipeline.silent.check(image, face), quality_warnings(face)
     if len(faces) > 1:
         warnings.append(106)
-    alive = verdict.alive and not BLOCKING_WARNINGS & set(warnings)
-    return SilentResult(alive, verdict.confidence, face_picture(image, face.box), warnings, verdict)
+    picture = face_picture(image, face.box)
+    return SilentResult(passes(verdict, warnings), verdict.confidence, picture, warnings)

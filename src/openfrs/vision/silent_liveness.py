@@ -29,7 +29,7 @@ import numpy as np
 
 from openfrs.vision.liveness_models import LIVENESS, SilentLivenessModel
 from openfrs.vision.pack import ModelPack
-from openfrs.vision.spoof_cues import frame_sides, moire_peak
+from openfrs.vision.spoof_cues import as_gray, frame_sides, moire_peak
 from openfrs.vision.types import Face
 
 
@@ -114,10 +114,11 @@ class SilentLiveness:
     def cues(self, image: np.ndarray, face: Face) -> dict[str, float | None]:
         """The cue values of `face` (which needs extras["mesh468"]) in the full-resolution RGB
         image it was found in."""
+        gray = as_gray(image)  # once for both image cues
         return {
             "liveness": self.liveness_model.scores(image, [face], upright=True)[0],
-            "moire": moire_peak(image, face.box),
-            "frame": float(frame_sides(image, face.box)),
+            "moire": moire_peak(gray, face.box),
+            "frame": float(frame_sides(gray, face.box)),
         }
 
     def check(self, image: np.ndarray, face: Face) -> SilentVerdict:

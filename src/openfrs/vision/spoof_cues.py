@@ -37,6 +37,12 @@ FRAME_REACH = 1.5  # face widths between the face box and a frame edge, at most
 FRAME_TILT_DEGREES = 25.0  # a held-up photo is seldom held straighter than this
 
 
+def as_gray(image: np.ndarray) -> np.ndarray:
+    """The cues read luminance; an RGB image is converted, a grey one used as it is (a caller
+    measuring both cues converts once)."""
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+
+
 def _face_patch(gray: np.ndarray, box: Box) -> np.ndarray | None:
     """The middle of the face (cheeks, nose: skin, no hair or background) at native resolution,
     at most MOIRE_PATCH square; None when the face is too small to hold high frequencies."""
@@ -61,8 +67,7 @@ def _jpeg_bins(n: int) -> np.ndarray:
 def moire_peak(image: np.ndarray, box: Box) -> float | None:
     """log(strongest peak / median magnitude) in the face's high-frequency ring; None when the
     face is too small or too near the edge to measure."""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    patch = _face_patch(gray, box)
+    patch = _face_patch(as_gray(image), box)
     if patch is None:
         return None
     n = patch.shape[0]
@@ -92,7 +97,7 @@ def frame_sides(image: np.ndarray, box: Box) -> int:
     """How many sides of the face (0-4) have long straight edges beside them, as the edge of a
     held-up photo or screen would: segments of at least FRAME_PIECE face widths (a tilted edge
     comes out of the line finder in pieces) adding up to FRAME_MIN_LENGTH face widths."""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    gray = as_gray(image)
     width = max(box.x2 - box.x1, box.y2 - box.y1)
     reach = FRAME_REACH * width
     x1, y1 = max(int(box.x1 - reach), 0), max(int(box.y1 - reach), 0)

@@ -6,9 +6,8 @@ from fastapi import APIRouter, Depends, Request
 
 from openfrs.aio import gather_or_cancel
 from openfrs.api.auth import Principal, authenticate
-from openfrs.api.body import Fields, read_fields
+from openfrs.api.body import read_fields, request_image
 from openfrs.api.render import compare_face, detect_face
-from openfrs.media import load_image, pick_image_source
 from openfrs.service.attributes import parse_attributes
 from openfrs.service.faces import FaceService
 
@@ -18,16 +17,11 @@ def _service(request: Request) -> FaceService:
     return request.app.state.face_service
 
 
-async def _image(request: Request, fields: Fields, prefix: str):
-    settings = request.app.state.settings
-    return await load_image(pick_image_source(fields, prefix), settings)
-
-
 @router.post("/v2/{project_id}/face-detect", summary="Detect faces (FRS DetectFace)")
 async def face_detect(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
     codes = parse_attributes(fields.get("attributes"))
-    image = await _image(request, fields, "image")
+    image = await request_image(request, fields)
     faces = await _service(request).detect(image, codes)
     return {"faces": [detect_face(face, codes) for face in faces]}
 
@@ -36,7 +30,7 @@ async def face_detect(request: Request, principal: Principal = Depends(authentic
 async def face_compare(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
     image1, image2 = await gather_or_cancel(
-        _image(request, fields, "image1"), _image(request, fields, "image2")
+        request_image(request, fields, "image1"), request_image(request, fields, "image2")
     )
     result = await _service(request).compare(image1, image2)
     return {

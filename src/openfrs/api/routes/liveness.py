@@ -13,9 +13,9 @@ import asyncio
 from fastapi import APIRouter, Depends, Request
 
 from openfrs.api.auth import Principal, authenticate
-from openfrs.api.body import read_fields
+from openfrs.api.body import read_fields, request_image
 from openfrs.errors import FRSError
-from openfrs.media import load_image, load_source_bytes, pick_image_source
+from openfrs.media import load_source_bytes, pick_image_source
 from openfrs.media.video import decode_video
 from openfrs.service import silent_liveness
 from openfrs.service.action_liveness import WARNINGS, ActionResult, check_actions, parse_request
@@ -73,9 +73,8 @@ for _version, _parse_error in PARSE_ERRORS.items():
 
 async def live_detect_face(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     """Silent liveness of the largest face in one image (FRS.0707 when there is none)."""
-    settings = request.app.state.settings
-    fields = await read_fields(request, settings.max_body_bytes)
-    image = await load_image(pick_image_source(fields, "image"), settings)
+    fields = await read_fields(request, request.app.state.settings.max_body_bytes)
+    image = await request_image(request, fields)
     service = request.app.state.face_service
     return render_silent(await service.pool.run(silent_liveness.check_image, service, image))
 

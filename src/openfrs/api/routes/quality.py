@@ -16,8 +16,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from openfrs.api.auth import Principal, authenticate
-from openfrs.api.body import read_fields
-from openfrs.media import load_image, pick_image_source
+from openfrs.api.body import read_fields, request_image
 from openfrs.service.attributes import HEAD_POSE, QUALITY
 from openfrs.service.quality_gate import is_clear
 from openfrs.vision.types import Face
@@ -26,9 +25,8 @@ router = APIRouter(tags=["quality (legacy v1)"])
 
 
 async def _largest_face(request: Request, codes: frozenset[int]) -> Face:
-    settings = request.app.state.settings
-    fields = await read_fields(request, settings.max_body_bytes)
-    image = await load_image(pick_image_source(fields, "image"), settings)
+    fields = await read_fields(request, request.app.state.settings.max_body_bytes)
+    image = await request_image(request, fields)
     faces = await request.app.state.face_service.detect(image, codes)  # largest first
     return faces[0]
 

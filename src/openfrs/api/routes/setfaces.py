@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from openfrs.api.auth import Principal, authenticate
-from openfrs.api.body import read_fields, read_json_object
+from openfrs.api.body import read_fields, read_json_object, request_image
 from openfrs.api.render import bounding_box, bounding_box_of
 from openfrs.errors import FRSError
-from openfrs.media import load_image, pick_image_source
 from openfrs.service.search_params import SearchParams
 from openfrs.service.setfaces import SearchHit, SetFaceService
 from openfrs.store.records import FaceRecord, FaceSetRecord
@@ -38,9 +37,8 @@ def _service(request: Request) -> SetFaceService:
 @router.post(FACES, summary="Add the faces of an image to a face set (FRS AddFaces)")
 async def add_faces(face_set_name: str, request: Request,
                     principal: Principal = Depends(authenticate)) -> dict:
-    settings = request.app.state.settings
-    fields = await read_fields(request, settings.max_body_bytes)
-    image = await load_image(pick_image_source(fields, "image"), settings)
+    fields = await read_fields(request, request.app.state.settings.max_body_bytes)
+    image = await request_image(request, fields)
     added = await _service(request).add(principal.project_id, face_set_name, image, dict(fields))
     reply = _faces_reply(added.face_set, added.faces)
     if added.filtered:  # extension, only when a quality_filter was asked for
@@ -97,14 +95,13 @@ async def update_face(face_set_name: str, request: Request,
              summary="Search a face set by image or face_id (FRS SearchFace)")
 async def search_faces(face_set_name: str, request: Request,
                        principal: Principal = Depends(authenticate)) -> dict:
-    settings = request.app.state.settings
-    fields = dict(await read_fields(request, settings.max_body_bytes))
+    fields = dict(await read_fields(request, request.app.state.settings.max_body_bytes))
     params = SearchParams.parse(fields)
     image = None
     if any(fields.get(name) not in (None, "") for name in IMAGE_FIELDS):
         if params.face_id:
             raise FRSError("FRS.0012", "give an image or a face_id, not both")
-        image = await load_image(pick_image_source(fields, "image"), settings)
+        image = await request_image(request, fields)
     elif not params.face_id:
         raise FRSError("FRS.0011", "image_base64, image_url, image_file or face_id")
     hits: list[SearchHit] = await _service(request).search(principal.project_id, face_set_name,
