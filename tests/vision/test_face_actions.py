@@ -56,6 +56,16 @@ def test_small_movements_are_not_actions():
     assert [e.action for e in find_events(t, nod_threshold=5.0)] == [NOD]  # nod_threshold honoured
 
 
+def test_pitch_moved_by_a_turn_is_not_a_nod():
+    """Mesh pitch dips while the head is turned (crosstalk); the same dip facing forward is a nod."""
+    t = track(seconds=5.0)
+    t.yaw[between(t, 1.0, 2.0)] = 35.0
+    t.pitch[between(t, 1.2, 1.8)] = -14.0
+    assert [e.action for e in find_events(t)] == [TURN_RIGHT]
+    t.pitch[between(t, 3.0, 3.6)] = -14.0
+    assert [e.action for e in find_events(t)] == [TURN_RIGHT, NOD]
+
+
 def test_eyes_closed_for_long_is_not_a_blink():
     t = track()
     t.eye[between(t, 1.0, 2.6)] = 0.1

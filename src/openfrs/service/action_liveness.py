@@ -23,10 +23,9 @@ import numpy as np
 from openfrs.errors import FRSError
 from openfrs.media.video import Video
 from openfrs.service.face_picture import face_picture
-from openfrs.service.face_track import TrackedFace, track_face
+from openfrs.service.face_track import TrackedFace, face_at, track_face
 from openfrs.vision.face_actions import ACTION_CODES, Event, find_events, match_in_order, rest_level
 from openfrs.vision.pipeline import FacePipeline
-from openfrs.vision.silent_liveness import SilentLiveness
 
 MAX_ACTIONS = 10
 SAME_PERSON = 0.90  # FRS similarity (calibrated), FAR 1e-2
@@ -109,21 +108,23 @@ def _most_frontal(tracked: TrackedFace) -> int | None:
     """The frame whose followed face turns least, if it is frontal enough for the picture."""
     yaw = np.abs(np.nan_to_num(tracked.track.yaw, nan=np.inf))
     best = int(np.argmin(yaw))
-    if not np.isfinite(yaw[best]) or yaw[best] > FRONTAL_DEGREES or tracked.faces[best] is None:
+    if not np.isfinite(yaw[best]) or yaw[best] > FRONTAL_DEGREES:
         return None
     return best
 
 
-def _looks_live(video: Video, tracked: TrackedFace, silent: SilentLiveness) -> bool:
+def _looks_live(pipeline: FacePipeline, video: Video, tracked: TrackedFace) -> bool:
     """Silent liveness on SILENT_FRAMES frames of the followed face spread over the clip (the
     sampled frames, at most 640 px): live when the median confidence reaches 0.5, so one odd
     frame neither passes nor fails a clip."""
-    present = [i for i, face in enumerate(tracked.faces) if face is not None]
+    present = [i for i, mesh in enumerate(tracked.meshes) if mesh is not None]
     if not present:
         return False
     picks = sorted({present[round(q * (len(present) - 1))] for q in np.linspace(0.1, 0.9, SILENT_FRAMES)})
-    confidences = [silent.check(video.frames[i], tracked.faces[i]).confidence for i in picks]
-    return float(np.median(confidences)) >= 0.5
+    faces = {i: face_at(pipeline, video, tracked, i) for i in picks}
+    confidences = [pipeline.silent.check(video.frames[i], face).confidence
+                   for i, face in faces.items() if face is not None]
+    return bool(confidences) and float(np.median(confidences)) >= 0.5
 
 
 def _same_person(pipeline: FacePipeline, tracked: TrackedFace) -> bool:
@@ -140,7 +141,7 @@ def _warnings(tracked: TrackedFace, events: list[Event], same_person: bool, live
         found.append(1)
     if np.mean(counts >= 2) >= TWO_FACES_SHARE:
         found.append(4)
-    if np.mean(counts == 0) >= NO_FACE_SHARE:
+    if np.mean(np.isnan(tracked.track.yaw)) >= NO_FACE_SHARE:  # per frame: detection reruns while lost
         found.append(5)
     if not events:
         found.append(6)
@@ -155,10 +156,11 @@ def check_actions(pipeline: FacePipeline, video: Video, request: ActionRequest) 
     events = find_events(tracked.track, request.nod_threshold)
     matched = match_in_order(events, request.actions, request.windows)
     same_person = _same_person(pipeline, tracked)
-    live = _looks_live(video, tracked, pipeline.silent)
+    live = _looks_live(pipeline, video, tracked)
     warnings = _warnings(tracked, events, same_person, live)
     best = _most_frontal(tracked)
-    picture = None if best is None else face_picture(video.frames[best], tracked.faces[best].box)
+    face = None if best is None else face_at(pipeline, video, tracked, best)
+    picture = None if face is None else face_picture(video.frames[best], face.box)
     if picture is None:
         warnings.append(8)
     alive = all(m is not None for m in matched) and not BLOCKING_WARNINGS & set(warnings)

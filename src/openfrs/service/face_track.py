@@ -4,6 +4,14 @@ embedding about once a second so the caller can check it stays the same person.
 
 Which face: the largest in the first frame that has one, then in each frame the face whose box
 centre is nearest the previous one (a second person walking through does not take over).
+
+Detect, then follow: the detector runs on every DETECT_EVERY-th sampled frame (and whenever the
+face is lost); in between, the face mesh is run on the crop the previous frame's mesh gives
+(`FaceMesh.follow`), which is what most of a 15 s clip's time went to before (detection was
+~36 ms of ~45 ms a frame). The signals (pose, eyes, mouth) come from every frame; face counts,
+the followed `Face` (for the picture and silent liveness) and the embeddings come from the
+detected frames only, at least every DETECT_EVERY / 10 fps = 0.5 s, so a second person or a
+swap of person is still seen within half a second.
 Blocking, pure compute: the service runs it in its worker pool.
 """
 
@@ -15,20 +23,24 @@ import numpy as np
 
 from openfrs.media.video import Video
 from openfrs.vision.face_actions import Track, eye_aspect_ratio, mouth_aspect_ratio
-from openfrs.vision.headpose import head_pose
+from openfrs.vision.headpose import pose_from_mesh
 from openfrs.vision.pipeline import FacePipeline
 from openfrs.vision.types import Face
 
 EMBED_EVERY_SECONDS = 1.0
+DETECT_EVERY = 5  # sampled frames; 0.5 s at the 10 fps video.SAMPLE_FPS
+FOLLOW_MIN_SCORE = 0.5  # mesh face probability below which the followed face counts as lost
+SAME_FACE_SHIFT = 0.5  # box widths between a detection and the followed mesh to be one face
 
 
 @dataclass(frozen=True)
 class TrackedFace:
     track: Track
-    face_counts: list[int]  # faces found in each sampled frame
+    face_counts: list[int]  # faces found on each frame the detector ran on
     embeddings: np.ndarray  # (K, 128), the followed face about once a second
     embedding_times: list[float]
-    faces: list[Face | None]  # the followed face per frame (frame coordinates)
+    faces: list[Face | None]  # per sampled frame: the followed face where detected, else None
+    meshes: list[np.ndarray | None]  # per sampled frame: the followed face's mesh, None if not seen
 
 
 def _centre(face: Face) -> np.ndarray:
@@ -38,34 +50,88 @@ def _centre(face: Face) -> np.ndarray:
 def _follow(faces: list[Face], previous: Face | None) -> Face:
     if previous is None:
         return faces[0]  # detect() sorts largest first
-    return min(faces, key=lambda f: float(np.linalg.norm(_centre(f) - _centre(previous))))
+    return _nearest(faces, _centre(previous))
+
+
+def _nearest(faces: list[Face], centre: np.ndarray) -> Face:
+    return min(faces, key=lambda f: float(np.linalg.norm(_centre(f) - centre)))
+
+
+def _mesh_centre(mesh: np.ndarray) -> np.ndarray:
+    return (mesh[:, :2].min(axis=0) + mesh[:, :2].max(axis=0)) / 2
+
+
+def _detected_as(faces: list[Face], mesh: np.ndarray) -> Face | None:
+    """The detected face the followed mesh lies on, or None when the mesh drifted off every
+    face (centres further apart than SAME_FACE_SHIFT box widths)."""
+    centre = _mesh_centre(mesh)
+    face = _nearest(faces, centre)
+    near = np.linalg.norm(_centre(face) - centre) <= SAME_FACE_SHIFT * face.box.width
+    return face if near else None
+
+
+def _take(pipeline: FacePipeline, frame: np.ndarray, faces: list[Face], mesh: np.ndarray | None,
+          previous: Face | None) -> Face | None:
+    """The followed face among this frame's detections, carrying its mesh. The mesh followed
+    from the last frame is kept when it lies on a detected face, so every frame's signals come
+    from the same kind of crop (a fresh detector crop shifts pitch and yaw by a degree or two,
+    enough to fake a nod in the middle of a turn); otherwise the face is taken afresh."""
+    if not faces:
+        return None
+    face = None if mesh is None else _detected_as(faces, mesh)
+    if face is not None:
+        face.extras["mesh468"] = mesh
+        return face
+    face = _follow(faces, previous)
+    pipeline.mesh.landmarks(frame, [face])
+    return face
 
 
 def track_face(pipeline: FacePipeline, video: Video) -> TrackedFace:
     n = len(video.frames)
     yaw, pitch, eye, mouth = (np.full(n, np.nan) for _ in range(4))
     counts: list[int] = []
-    followed: list[Face | None] = []
+    detected: list[Face | None] = []
+    meshes: list[np.ndarray | None] = []
     embeddings, embedding_times = [], []
     previous: Face | None = None
-    next_embedding = 0.0
+    mesh: np.ndarray | None = None  # the followed face's mesh in the last frame it was seen
+    next_embedding, next_detection = 0.0, 0
     for i, (frame, when) in enumerate(zip(video.frames, video.times, strict=True)):
-        faces = pipeline.detect(frame)
-        counts.append(len(faces))
-        if not faces:
-            followed.append(None)
-            continue
-        face = _follow(faces, previous)
-        pipeline.mesh.landmarks(frame, [face])
-        mesh = face.extras["mesh468"]
-        yaw[i], pitch[i], _ = head_pose(face)
-        eye[i], mouth[i] = eye_aspect_ratio(mesh), mouth_aspect_ratio(mesh)
-        if when >= next_embedding:
-            embeddings.append(pipeline.embed(frame, [face])[0])
-            embedding_times.append(when)
-            next_embedding = when + EMBED_EVERY_SECONDS
-        followed.append(face)
-        previous = face
+        detected.append(None)
+        if mesh is not None:
+            mesh, score = pipeline.mesh.follow(frame, mesh)
+            if score < FOLLOW_MIN_SCORE:
+                mesh = None  # lost: detect on this very frame
+        if mesh is None or i >= next_detection:
+            next_detection = i + DETECT_EVERY
+            faces = pipeline.detect(frame)
+            counts.append(len(faces))
+            face = _take(pipeline, frame, faces, mesh, previous)
+            if face is not None:
+                mesh, detected[i], previous = face.extras["mesh468"], face, face
+                if when >= next_embedding:
+                    embeddings.append(pipeline.embed(frame, [face])[0])
+                    embedding_times.append(when)
+                    next_embedding = when + EMBED_EVERY_SECONDS
+        meshes.append(mesh)
+        if mesh is not None:
+            yaw[i], pitch[i], _ = pose_from_mesh(mesh)
+            eye[i], mouth[i] = eye_aspect_ratio(mesh), mouth_aspect_ratio(mesh)
     track = Track(np.asarray(video.times), yaw, pitch, eye, mouth)
     stacked = np.stack(embeddings) if embeddings else np.zeros((0, 128), np.float32)
-    return TrackedFace(track, counts, stacked, embedding_times, followed)
+    return TrackedFace(track, counts, stacked, embedding_times, detected, meshes)
+
+
+def face_at(pipeline: FacePipeline, video: Video, tracked: TrackedFace, i: int) -> Face | None:
+    """The followed face in sampled frame `i` as a detected `Face` carrying the tracked mesh,
+    detecting it there if that frame was only followed (the picture and silent liveness need
+    the detector's box); None where the face was not seen or no detection lies under the mesh."""
+    mesh = tracked.meshes[i]
+    if tracked.faces[i] is not None or mesh is None:
+        return tracked.faces[i]
+    faces = pipeline.detect(video.frames[i])
+    face = _detected_as(faces, mesh) if faces else None
+    if face is not None:
+        face.extras["mesh468"] = mesh
+    return face

@@ -10,7 +10,7 @@ the clip's 75th percentile (eyes are open most of the time), the mouth's closed 
 Directions follow vision/headpose.py: "turn left" is the face turning toward the IMAGE's left
 (yaw < 0; ../shared/data/liveness-stills/pose/left_face is such a turn), as a camera that does
 not mirror records it. A nod is the head going down by `nod_threshold` degrees (FRS: 1-90,
-default 10) and coming back.
+default 10) and coming back, while facing the camera (yaw within the turn threshold).
 
 Pure functions over arrays, no model: the mesh (vision/headpose.py) supplies the points.
 """
@@ -119,7 +119,10 @@ def find_events(track: Track, nod_threshold: float = 10.0) -> list[Event]:
     pitch = track.pitch - rest_level(times, track.pitch)
     events = _excursions(times, -yaw / TURN_DEGREES - 1, TURN_LEFT)
     events += _excursions(times, yaw / TURN_DEGREES - 1, TURN_RIGHT)
-    events += _excursions(times, -pitch / nod_threshold - 1, NOD)
+    # A nod faces the camera: while the head is turned past the turn threshold the mesh's pitch
+    # is the turn's crosstalk (synthesized turns of 30-40 degrees read 8-13 degrees "down").
+    facing = np.abs(np.nan_to_num(yaw, nan=np.inf)) < TURN_DEGREES
+    events += _excursions(times, np.where(facing, -pitch / nod_threshold - 1, np.nan), NOD)
     open_eyes = np.nanpercentile(track.eye, 75)
     events += _excursions(times, 1 - track.eye / (EYE_CLOSED_RATIO * open_eyes), BLINK, BLINK_MAX_SECONDS)
     closed_mouth = np.nanpercentile(track.mouth, 25)
