@@ -29,7 +29,7 @@ models: $(STAMP)
 	$(BIN)/openfrs models install
 
 serve: models
-	OPENFRS_AUTH=$${OPENFRS_AUTH:-off} $(BIN)/openfrs serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
+	$(BIN)/openfrs serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
 test: models
 	$(BIN)/python -m pytest -q

@@ -31,8 +31,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not settings.auth_enabled:
         print("warning: OPENFRS_AUTH=off — every caller is trusted (local development only)",
               file=sys.stderr)
+    else:
+        _first_start(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
+
+
+def _first_start(settings: Settings) -> None:
+    """A data dir without any project gets the default project and a credential, shown once."""
+    from openfrs.service.tenancy import Tenancy
+
+    tenancy = Tenancy.open(settings.data_dir, settings.secret_key)
+    try:
+        issued = tenancy.ensure_default_project()
+    finally:
+        tenancy.close()
+    if issued is None:
+        return
+    endpoint = f"http://{settings.host}:{settings.port}"
+    print(f"""
+First start: created project "default" and a credential (the secret key is shown only now):
+  {{"project_id": "{issued.project_id}", "ak": "{issued.ak}", "sk": "{issued.sk}"}}
+Use them with the official SDK:
+  FrsClient.new_builder().with_credentials(BasicCredentials("{issued.ak}", "<sk>", "{issued.project_id}"))
+      .with_endpoint("{endpoint}").build()
+or with OpenFRS's client:  OPENFRS_ENDPOINT={endpoint} OPENFRS_PROJECT_ID={issued.project_id} \\
+  OPENFRS_AK={issued.ak} OPENFRS_SK=<sk> openfrs detect photo.jpg
+More: openfrs admin --data-dir {settings.data_dir} create-credential --project default
+""", file=sys.stderr, flush=True)
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    from openfrs import admin_cli
+
+    return admin_cli.run(args, _settings(args))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -91,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["install", "list", "verify"])
     models.add_argument("--force", action="store_true", help="rebuild even if installed")
     models.set_defaults(func=cmd_models)
+
+    from openfrs.admin_cli import add_arguments as add_admin_arguments
+
+    admin = sub.add_parser("admin", help="projects, credentials, users, quotas, usage, audit")
+    add_admin_arguments(admin)
+    admin.set_defaults(func=cmd_admin)
 
     from openfrs.benchmark.cli import add_arguments as add_bench_arguments
     from openfrs.evaluation.cli import add_arguments as add_eval_arguments

@@ -23,7 +23,13 @@ class Settings(BaseSettings):
     model_dir: Path = Field(default_factory=lambda: _cache_dir() / "models")
     download_dir: Path = Field(default_factory=lambda: _cache_dir() / "downloads")
     model_pack: str = "default"
-    auth: str = "on"  # "off" only for local development; the auth issue adds real checks
+    auth: str = "on"  # "off" only for local development: every caller trusted, no quotas
+    secret_key: str | None = None  # base64 of 32 bytes sealing secret keys; else <data_dir>/secret.key
+    token_ttl_s: float = 86400.0  # X-Auth-Token lifetime (IAM's is 24 h)
+    auth_clock_skew_s: float = 900.0  # X-Sdk-Date may be this far off the server's clock
+    qps_default: float = 10.0  # calls per second per project per API; a project may have its own
+    metrics_token: str | None = None  # bearer token for /metrics; unset: loopback scrapers only
+    redis_url: str | None = None  # shared QPS buckets for several replicas, e.g. redis://127.0.0.1:6379/0
 
     # Input limits (FRS: body < 8 MB, resolution < 4096x4096).
     max_body_bytes: int = 8 * 1024 * 1024

@@ -16,9 +16,14 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0016": (400, "The image format is not supported, {}"),
     "FRS.0017": (400, "The size of the request body is out of the range {}."),
     "FRS.0018": (500, "The service inner error."),
+    "FRS.0019": (400, "The service has not been subscribed, {}"),
+    "FRS.0020": (400, "The sub-service has not been enabled for this project, {}"),
     "FRS.0021": (400, "The URL is invalid, {}"),
+    "FRS.0028": (403, "The project ID does not match the token, {}"),
     "FRS.0032": (400, "The sort field or type is not supported (numeric fields only), {}"),
     "FRS.0033": (429, "Too many requests, {}"),
+    "FRS.0117": (400, "The query date format is invalid, {}"),
+    "FRS.0202": (400, "The service has been frozen, {}"),
     "FRS.0301": (400, "Cannot create an existing face set, {}"),
     "FRS.0302": (400, "The face set does not exist, {}"),
     # OpenFRS-assigned in FRS's face-set range (Huawei documents no code for this limit).
@@ -48,15 +53,19 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0751": (400, "Parse video data failed, {}"),
     # What Huawei's API gateway answers for a path or method it does not publish.
     "APIG.0101": (404, "The API does not exist or has not been published in the environment."),
+    # ... and for a request whose AK/SK signature (or any credential) does not verify.
+    "APIG.0301": (401, "Incorrect IAM authentication information: {}"),
 }
 
 
 class FRSError(Exception):
     """A failure the client caused (or, for FRS.0018, we did), carrying its FRS code."""
 
-    def __init__(self, code: str, detail: str = "", status: int | None = None) -> None:
+    def __init__(self, code: str, detail: str = "", status: int | None = None,
+                 retry_after: int | None = None) -> None:
         default_status, template = FRS_ERRORS[code]
         self.code = code
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429 answers)
         self.status = status or default_status
         self.message = template.format(detail) if "{}" in template else template
         if detail and "{}" not in template:

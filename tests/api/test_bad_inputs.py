@@ -49,8 +49,9 @@ def face_jpeg(shared_data: Path) -> bytes:
     return (shared_data / "lfw-partial/images/Abdullah/Abdullah_0002.jpg").read_bytes()
 
 
-def assert_frs_error(response, code: str) -> None:
+def assert_frs_error(response, code: str, status: int | None = None) -> None:
     assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    assert status is None or response.status_code == status, (response.status_code, response.text)
     body = response.json()
     assert body["error_code"] == code, body
     assert body["error_msg"]
@@ -191,8 +192,9 @@ def test_auth_on_refuses_without_credentials(face_service, tmp_path):
     app = create_app(Settings(data_dir=tmp_path, auth="on"), face_service)
     with TestClient(app) as secured:
         response = secured.post(DETECT, json={"image_base64": "x"})
-    assert response.status_code == 403
-    assert response.json()["error_code"] == "FRS.0002"
+        bad_token = secured.post(DETECT, json={"image_base64": "x"}, headers={"X-Auth-Token": "nope"})
+    assert_frs_error(response, "APIG.0301", 401)
+    assert_frs_error(bad_token, "FRS.0002", 403)
 
 
 def test_unknown_route_has_frs_shape(client):

@@ -1,19 +1,23 @@
-"""The official `huaweicloudsdkfrs` client (PyPI) against a real `openfrs serve`: detect and compare.
+"""The official `huaweicloudsdkfrs` client (PyPI) against a real `openfrs serve` with auth on.
 
-The SDK signs with AK/SK; with OPENFRS_AUTH=off the server ignores the signature (the auth
-milestone checks it). What this proves: paths, content types, field names and response shapes
-are what the SDK expects, including its multipart file upload.
+The SDK signs every call with AK/SK (SDK-HMAC-SHA256); the server verifies it against a credential
+made with the tenancy store on the server's own data dir, as `openfrs admin create-credential`
+does. What this proves: paths, content types, field names and response shapes are what the SDK
+expects, including its multipart file upload, and its signatures verify; a wrong SK, a stale
+X-Sdk-Date or another project's id are refused with the FRS/APIG code.
 """
 
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.formdata import FormFile
+from huaweicloudsdkcore.signer import signer as official_signer
 from huaweicloudsdkfrs.v2 import (
     AddFacesBase64Req,
     AddFacesByBase64Request,
@@ -41,23 +45,37 @@ from huaweicloudsdkfrs.v2 import (
 )
 
 from openfrs.benchmark.http_load import free_port, start_server
+from openfrs.service.tenancy import Tenancy
 
 pytestmark = pytest.mark.models
 
-PROJECT = "0123456789abcdef0123456789abcdef"
+
+def client(endpoint: str, ak: str, sk: str, project_id: str) -> FrsClient:
+    return (FrsClient.new_builder().with_credentials(BasicCredentials(ak, sk, project_id))
+            .with_endpoint(endpoint).build())
 
 
 @pytest.fixture(scope="module")
-def sdk(settings, model_pack_dir, tmp_path_factory):
+def server(settings, model_pack_dir, tmp_path_factory):
+    """(endpoint, credential of project "sdk", credential of project "other")."""
+    data_dir = tmp_path_factory.mktemp("sdk-data")
+    tenancy = Tenancy.open(data_dir)
+    for name in ("sdk", "other"):
+        tenancy.create_project(name)
+    mine, theirs = tenancy.create_credential("sdk"), tenancy.create_credential("other")
+    tenancy.close()
     port = free_port()
-    proc = start_server(port, tmp_path_factory.mktemp("sdk-data"), settings.model_dir)
-    client = (FrsClient.new_builder()
-              .with_credentials(BasicCredentials("TESTAK", "TESTSK", PROJECT))
-              .with_endpoint(f"http://127.0.0.1:{port}")
-              .build())
-    yield client
+    proc = start_server(port, data_dir, settings.model_dir,
+                        extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0"})
+    yield f"http://127.0.0.1:{port}", mine, theirs
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def sdk(server):
+    endpoint, mine, _ = server
+    return client(endpoint, mine.ak, mine.sk, mine.project_id)
 
 
 def b64(path: Path) -> str:
@@ -162,3 +180,42 @@ def test_sdk_add_search_update_delete(sdk, shared_data):
     shown = sdk.show_face_set(ShowFaceSetRequest(face_set_name="flow"))
     assert shown.face_set_info.face_number == 1
     sdk.delete_face_set(DeleteFaceSetRequest(face_set_name="flow"))
+
+
+def _refused(sdk_client: FrsClient) -> ClientRequestException:
+    with pytest.raises(ClientRequestException) as caught:
+        sdk_client.show_all_face_sets(ShowAllFaceSetsRequest())
+    return caught.value
+
+
+def test_sdk_with_a_wrong_secret_key_is_refused(server):
+    endpoint, mine, _ = server
+    refused = _refused(client(endpoint, mine.ak, mine.sk[:-1] + ("A" if mine.sk[-1] != "A" else "B"),
+                              mine.project_id))
+    assert (refused.status_code, refused.error_code) == (401, "APIG.0301")
+
+
+def test_sdk_with_a_stale_date_is_refused(server, monkeypatch):
+    """The official signer stamps X-Sdk-Date from datetime.utcnow(): 20 minutes slow is refused."""
+    endpoint, mine, _ = server
+
+    class SlowClock(datetime):
+        @classmethod
+        def utcnow(cls):
+            return datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=20)
+
+    monkeypatch.setattr(official_signer, "datetime", SlowClock)
+    refused = _refused(client(endpoint, mine.ak, mine.sk, mine.project_id))
+    assert (refused.status_code, refused.error_code) == (401, "APIG.0301")
+    monkeypatch.undo()
+    assert client(endpoint, mine.ak, mine.sk, mine.project_id).show_all_face_sets(ShowAllFaceSetsRequest())
+
+
+def test_sdk_with_another_projects_id_is_refused(server):
+    endpoint, mine, theirs = server
+    refused = _refused(client(endpoint, mine.ak, mine.sk, theirs.project_id))
+    assert (refused.status_code, refused.error_code) == (403, "FRS.0028")
+    detect = client(endpoint, theirs.ak, theirs.sk, mine.project_id)
+    with pytest.raises(ClientRequestException) as caught:
+        detect.detect_face_by_base64(DetectFaceByBase64Request(body=FaceDetectBase64Req(image_base64="AAAA")))
+    assert caught.value.error_code == "FRS.0028"

@@ -6,18 +6,22 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from openfrs import __version__
-from openfrs.api.auth import NoAuth, NotConfiguredAuth
+from openfrs.api.auth import NoAuth, TenantAuth
 from openfrs.api.errors import install_error_handlers
+from openfrs.api.metrics import Metrics, MetricsMiddleware
+from openfrs.api.quota import make_limiter
 from openfrs.api.requestid import RequestIdMiddleware
-from openfrs.api.routes import faces, facesets, liveness, quality, setfaces
+from openfrs.api.routes import account, faces, facesets, liveness, ops, quality, setfaces
+from openfrs.api.usage import UsageMiddleware
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.setfaces import SetFaceService
+from openfrs.service.tenancy import Tenancy
 from openfrs.store.sqlite import SQLiteMetadataStore
 
 log = logging.getLogger("openfrs")
@@ -33,7 +37,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         owned = app.state.face_service is None  # an injected service belongs to its caller
         if owned:
             app.state.face_service = FaceService.from_settings(settings)
-        store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
+        store = app.state.metadata_store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
         indexes = IndexRegistry(store, settings.data_dir / INDEX_DIR,
                                 save_changes=settings.index_save_changes,
                                 save_interval_s=settings.index_save_interval_s)
@@ -47,6 +51,8 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         yield
         indexes.close()
         store.close()
+        await limiter.close()
+        tenancy.close()
         if owned:
             app.state.face_service.pool.shutdown()
 
@@ -56,20 +62,21 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         description="Self-hosted face recognition, compatible with Huawei Cloud FRS v2.",
         lifespan=lifespan,
     )
+    tenancy = Tenancy.open(settings.data_dir, settings.secret_key, settings.token_ttl_s)
+    limiter = make_limiter(settings.redis_url)
+    metrics = Metrics()
     app.state.settings = settings
     app.state.face_service = face_service
-    app.state.authenticator = NotConfiguredAuth() if settings.auth_enabled else NoAuth()
+    app.state.tenancy = tenancy
+    app.state.metrics = metrics
+    app.state.authenticator = TenantAuth(tenancy, limiter, settings.max_body_bytes, settings.qps_default,
+                                         settings.auth_clock_skew_s) if settings.auth_enabled else NoAuth()
+    # Outermost last: request ids wrap everything, metrics see every labelled answer, usage counts.
+    app.add_middleware(UsageMiddleware, tenancy=tenancy)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    app.include_router(faces.router)
-    app.include_router(facesets.router)
-    app.include_router(setfaces.router)
-    app.include_router(quality.router)
-    app.include_router(liveness.router)
-
-    @app.get("/health", tags=["ops"], summary="Liveness and model status")
-    async def health(request: Request) -> dict:
-        service: FaceService = request.app.state.face_service
-        return {"status": "ok", "version": __version__, **service.describe()}
+    for routes in (faces, facesets, setfaces, quality, liveness, account, ops):
+        app.include_router(routes.router)
 
     return app

@@ -1,17 +1,46 @@
-"""Authentication seam: every FRS route depends on `authenticate`; the auth issue plugs real checks in.
+"""Who is calling, for which project, and may they: every FRS route depends on `authenticate`.
 
-Today there is no credential store, so with auth on (the default) every call is refused with
-FRS.0002 rather than silently allowed; `OPENFRS_AUTH=off` is for local development only.
+With auth on (the default) a call carries either an APIG AK/SK signature (`Authorization:
+SDK-HMAC-SHA256 ...` + `X-Sdk-Date`, what huaweicloudsdkfrs sends) or an `X-Auth-Token` from
+POST /v3/auth/tokens. Then the path's project must be the credential's (FRS.0028), the project
+not frozen (FRS.0202), the API's sub-service enabled (FRS.0019 / FRS.0020), and the project's
+QPS for this API not spent (FRS.0033, 429). `OPENFRS_AUTH=off` (local development) trusts the
+path's project and applies no quota.
+
+The route's name is the API label of metrics, usage and audit (`request.state.api`), set together
+with `request.state.project_id` only once the caller is known, so unauthenticated noise cannot
+invent label values.
 """
 
 from __future__ import annotations
 
+import hmac
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 
+from openfrs import signing
+from openfrs.api.body import read_limited
+from openfrs.api.quota import QuotaBackendError, RateLimiter
 from openfrs.errors import FRSError
+from openfrs.service.tenancy import Tenancy
+
+# Route name -> FRS sub-service (the /subscribe document's entries).
+API_SERVICES = {
+    "face_detect": "detect", "face_quality": "detect", "blur_classify": "detect",
+    "head_pose_estimate": "detect",
+    "face_compare": "compare",
+    "create_face_set": "search", "list_face_sets": "search", "show_face_set": "search",
+    "delete_face_set": "search", "add_faces": "search", "show_faces": "search", "delete_faces": "search",
+    "batch_delete_faces": "search", "update_face": "search", "search_faces": "search",
+    "live_detect": "live_detect", "live_detect_face": "live_detect",
+    # account APIs: always allowed to a project's own credentials
+    "show_subscription": None, "show_usage": None, "show_audit": None,
+}
 
 
 @dataclass(frozen=True)
@@ -19,7 +48,7 @@ class Principal:
     """Who is calling, and for which project (the tenant)."""
 
     project_id: str
-    subject: str
+    subject: str  # "ak:<AK>", "user:<name>" or "anonymous"
 
 
 class Authenticator(Protocol):
@@ -33,18 +62,96 @@ class NoAuth:
         return Principal(project_id=project_id, subject="anonymous")
 
 
-class NotConfiguredAuth:
-    """Auth is on but no authenticator is installed yet: refuse, never allow by default."""
+def _header(request: Request, name: str) -> str | None:
+    """A header as the client wrote it (HTTP carries bytes; the SDK signs the UTF-8 text)."""
+    value = request.headers.get(name)
+    return None if value is None else value.encode("latin-1").decode("utf-8", "replace")
+
+
+class TenantAuth:
+    """AK/SK and token checks against the tenancy store, then the project's rights and quota."""
+
+    def __init__(self, tenancy: Tenancy, limiter: RateLimiter, max_body_bytes: int, qps_default: float,
+                 clock_skew_s: float = 900.0) -> None:
+        self.tenancy = tenancy
+        self.limiter = limiter
+        self.max_body_bytes = max_body_bytes
+        self.qps_default = qps_default
+        self.clock_skew_s = clock_skew_s
 
     async def authenticate(self, request: Request, project_id: str) -> Principal:
-        raise FRSError(
-            "FRS.0002",
-            "authentication is on but no credentials are configured; "
-            "set OPENFRS_AUTH=off for local use",
-        )
+        if request.headers.get("authorization"):
+            principal = await self._signed(request)
+        elif request.headers.get("x-auth-token"):
+            principal = self._token(request.headers["x-auth-token"])
+        else:
+            raise FRSError("APIG.0301", "sign the request with AK/SK or send X-Auth-Token")
+        if principal.project_id != project_id:
+            raise FRSError("FRS.0028", "the credential belongs to another project")
+        await self._admit(request, principal)
+        return principal
+
+    async def _signed(self, request: Request) -> Principal:
+        try:
+            ak, signed_headers, given = signing.parse_authorization(_header(request, "authorization") or "")
+            sent_at = signing.parse_date(_header(request, signing.DATE_HEADER) or "")
+        except ValueError as exc:
+            raise FRSError("APIG.0301", str(exc)) from None
+        if abs((datetime.now(UTC) - sent_at).total_seconds()) > self.clock_skew_s:
+            raise FRSError("APIG.0301", "X-Sdk-Date is more than 15 minutes off the server's clock")
+        if "host" not in signed_headers:
+            raise FRSError("APIG.0301", "the host header must be signed")
+        headers = {name: _header(request, name) for name in signed_headers}
+        if any(value is None for value in headers.values()):
+            raise FRSError("APIG.0301", "a signed header is missing")
+        owner = self.tenancy.secret_key(ak)
+        if owner is None:
+            raise FRSError("APIG.0301", "unknown or disabled access key")
+        # The signer's rule: no body -> the empty hash; else X-Sdk-Content-Sha256 when sent (the SDK's
+        # "UNSIGNED-PAYLOAD" for multipart); else the body's hash. The route reuses the body read here.
+        body = await read_limited(request, self.max_body_bytes)
+        body_hash = signing.payload_hash(body, _header(request, signing.CONTENT_HASH_HEADER))
+        query = parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        canonical = signing.canonical_request(request.method, request.scope["path"], query, headers,
+                                              signed_headers, body_hash)
+        expected = signing.signature(owner[1], _header(request, signing.DATE_HEADER) or "", canonical)
+        if not hmac.compare_digest(expected, given):
+            raise FRSError("APIG.0301", "the signature does not match")
+        return Principal(project_id=owner[0], subject=f"ak:{ak}")
+
+    def _token(self, token: str) -> Principal:
+        owner = self.tenancy.token_owner(token.strip())
+        if owner is None:
+            raise FRSError("FRS.0002", "unknown or expired token")
+        return Principal(project_id=owner[0], subject=f"user:{owner[1]}")
+
+    async def _admit(self, request: Request, principal: Principal) -> None:
+        project = self.tenancy.store.project(principal.project_id)
+        if project is None or project.disabled:
+            raise FRSError("FRS.0202", "the project is disabled")
+        api = request.scope["route"].name
+        service = API_SERVICES.get(api)
+        if service is not None:
+            services = self.tenancy.store.services(project.project_id)
+            if not any(enabled for enabled, _ in services.values()):
+                raise FRSError("FRS.0019", "no sub-service is enabled for this project")
+            if not services.get(service, (False, ""))[0]:
+                raise FRSError("FRS.0020", f"{service} is not enabled for this project")
+        rate = project.qps if project.qps is not None else self.qps_default
+        try:
+            wait = await self.limiter.acquire(f"{project.project_id}:{api}", rate, max(rate, 1.0))
+        except QuotaBackendError:
+            raise FRSError("FRS.0033", "the quota store is unreachable; retry later") from None
+        if wait > 0:
+            raise FRSError("FRS.0033", f"over {rate:g} calls per second for {api}",
+                           retry_after=max(1, math.ceil(wait)))
 
 
 async def authenticate(request: Request, project_id: str) -> Principal:
-    """FastAPI dependency used by every FRS route."""
+    """FastAPI dependency used by every FRS route; labels the call for metrics, usage and audit."""
     authenticator: Authenticator = request.app.state.authenticator
-    return await authenticator.authenticate(request, project_id)
+    principal = await authenticator.authenticate(request, project_id)
+    request.state.project_id = principal.project_id
+    request.state.api = request.scope["route"].name
+    return principal
+

@@ -13,7 +13,9 @@ MAX_DETAIL = 200  # never echo a client's huge value back in full
 
 
 def error_response(error: FRSError) -> JSONResponse:
-    headers = {"Retry-After": "1"} if error.status == 429 else None  # overload: come back soon
+    headers = None
+    if error.status == 429:  # overload or quota: say when to come back
+        headers = {"Retry-After": str(error.retry_after or 1)}
     return JSONResponse(status_code=error.status, headers=headers,
                         content={"error_code": error.code, "error_msg": error.message})
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, FaceSetFull
 from openfrs.store.query import Expr
 from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.sql_filter import column_sql, field_sql, to_sql
+from openfrs.store.sqlite_db import SQLiteDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS face_sets (
@@ -60,7 +59,7 @@ __all__ = ["DuplicateFaceSet", "DuplicateFaceSetId", "FaceSetFull", "SQLiteMetad
            "TooManyFaceSets"]
 
 
-class SQLiteMetadataStore:
+class SQLiteMetadataStore(SQLiteDatabase):
     """The embedded MetadataStore (store/base.py). Thread-safe: one writer connection behind a
     lock, one reader connection per thread.
 
@@ -68,44 +67,11 @@ class SQLiteMetadataStore:
     instead of walking the set's whole (set_key, ...) index (8 ms per search at 60k faces)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        self._writer = self._connect()
-        self._writer.executescript(SCHEMA)
+        super().__init__(path, SCHEMA)
         with self._transaction() as db:  # stores made before field indexes existed get them
             for (schema,) in db.execute("SELECT external_fields FROM face_sets").fetchall():
                 for field in json.loads(schema):
                     db.execute(_field_index(field))
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")  # fsync the WAL on every commit
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute("PRAGMA busy_timeout=10000")
-        return connection
-
-    def _reader(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._connect()
-        return connection
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
-            self._writer.execute("COMMIT")
-
-    def close(self) -> None:
-        self._writer.close()
 
     # -- face sets ----------------------------------------------------------------------
 
@@ -191,6 +157,11 @@ class SQLiteMetadataStore:
         rows = self._reader().execute(_FACE_QUERY + " WHERE set_key = ? ORDER BY key LIMIT ? OFFSET ?",
                                       (set_key, limit, offset)).fetchall()
         return [_face(row) for row in rows]
+
+    def face_set_counts(self) -> list[tuple[str, str, int]]:
+        """(project_id, face set name, face number) of every set: the face_number metric."""
+        return [tuple(row) for row in self._reader().execute(
+            "SELECT project_id, name, face_number FROM face_sets ORDER BY project_id, name").fetchall()]
 
     def face_set_keys(self) -> list[int]:
         """Keys of every face set of every project (index warm-up and clean-up)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from openfrs.api.audit import record
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import read_json_object
 from openfrs.service.facesets import FaceSetService
@@ -31,8 +32,10 @@ def _service(request: Request) -> FaceSetService:
 @router.post("/v2/{project_id}/face-sets", summary="Create a face set (FRS CreateFaceSet)")
 async def create_face_set(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_json_object(request, request.app.state.settings.max_body_bytes)
-    record = await _service(request).create(principal.project_id, fields)
-    return {"face_set_info": face_set_info(record)}
+    created = await _service(request).create(principal.project_id, fields)
+    await record(request, principal, "createFaceSet", f"faceset/{created.name}",
+                 {"face_set_id": created.face_set_id, "capacity": created.capacity})
+    return {"face_set_info": face_set_info(created)}
 
 
 @router.get("/v2/{project_id}/face-sets", summary="List face sets (FRS ShowAllFaceSets)")
@@ -53,4 +56,5 @@ async def show_face_set(face_set_name: str, request: Request,
 async def delete_face_set(face_set_name: str, request: Request,
                           principal: Principal = Depends(authenticate)) -> dict:
     await _service(request).delete(principal.project_id, face_set_name)
+    await record(request, principal, "deleteFaceSet", f"faceset/{face_set_name}")
     return {"face_set_name": face_set_name}

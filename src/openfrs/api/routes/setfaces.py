@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from openfrs.api.audit import record
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import read_fields, read_json_object, request_image
 from openfrs.api.render import bounding_box, bounding_box_of
@@ -40,6 +41,8 @@ async def add_faces(face_set_name: str, request: Request,
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
     image = await request_image(request, fields)
     added = await _service(request).add(principal.project_id, face_set_name, image, dict(fields))
+    await record(request, principal, "addFaces", f"faceset/{face_set_name}",
+                 {"face_ids": [f.face_id for f in added.faces]})
     reply = _faces_reply(added.face_set, added.faces)
     if added.filtered:  # extension, only when a quality_filter was asked for
         reply["unindexed_faces"] = [{"bounding_box": bounding_box(face), "reasons": reasons}
@@ -71,6 +74,8 @@ async def delete_faces(face_set_name: str, request: Request,
                        principal: Principal = Depends(authenticate)) -> dict:
     face_set, deleted = await _service(request).delete(principal.project_id, face_set_name,
                                                        dict(request.query_params))
+    await record(request, principal, "deleteFaces", f"faceset/{face_set_name}",
+                 {"query": dict(request.query_params), "deleted": deleted})
     return _count_reply(face_set, deleted)
 
 
@@ -80,6 +85,8 @@ async def batch_delete_faces(face_set_name: str, request: Request,
     body = await read_json_object(request, request.app.state.settings.max_body_bytes)
     face_set, deleted = await _service(request).delete_by_filter(principal.project_id, face_set_name,
                                                                  body.get("filter"))
+    await record(request, principal, "batchDeleteFaces", f"faceset/{face_set_name}",
+                 {"filter": body.get("filter"), "deleted": deleted})
     return _count_reply(face_set, deleted)
 
 
@@ -88,6 +95,8 @@ async def update_face(face_set_name: str, request: Request,
                       principal: Principal = Depends(authenticate)) -> dict:
     body = await read_json_object(request, request.app.state.settings.max_body_bytes)
     face_set = await _service(request).update(principal.project_id, face_set_name, body)
+    await record(request, principal, "updateFace", f"faceset/{face_set_name}",
+                 {"face_id": body.get("face_id")})
     return _count_reply(face_set, 1)
 
 

@@ -1,0 +1,107 @@
+"""A project's own account APIs: FRS's /subscribe status, IAM-style token issue, usage counts
+and the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from openfrs.api.auth import Principal, authenticate
+from openfrs.api.body import read_json_object
+from openfrs.errors import FRSError
+from openfrs.service.tenancy import Tenancy
+
+router = APIRouter(tags=["account"])
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_AUDIT_PAGE = 1000
+
+
+def _tenancy(request: Request) -> Tenancy:
+    return request.app.state.tenancy
+
+
+@router.get("/v1/{project_id}/subscribe", summary="Sub-services of the project (FRS ShowSubscribes)")
+@router.get("/v2/{project_id}/subscribe", include_in_schema=False)
+async def show_subscription(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    return _tenancy(request).subscription(principal.project_id, request.app.state.settings.max_face_sets)
+
+
+def _password_identity(body: dict) -> tuple[str, str, str]:
+    """(project id or name, user name, password) from an IAM v3 password-auth body."""
+    try:
+        auth = body["auth"]
+        if "password" not in auth["identity"]["methods"]:
+            raise FRSError("FRS.0012", "auth.identity.methods must include \"password\"")
+        user = auth["identity"]["password"]["user"]
+        project = auth["scope"]["project"]
+        project_key = project.get("id") or project.get("name")
+        name, password = user["name"], user["password"]
+    except (KeyError, TypeError):
+        raise FRSError("FRS.0011", "auth.identity.password.user.{name,password} and "
+                       "auth.scope.project.{id|name}") from None
+    if not all(isinstance(v, str) and v for v in (project_key, name, password)):
+        raise FRSError("FRS.0012", "user name, password and project must be non-empty strings")
+    return project_key, name, password
+
+
+@router.post("/v3/auth/tokens", status_code=201, summary="Issue a token for a user (IAM password auth)")
+async def issue_token(request: Request) -> JSONResponse:
+    body = await read_json_object(request, 64 * 1024)
+    project_key, name, password = _password_identity(body)
+    token, project, expires_at = await asyncio.to_thread(_tenancy(request).issue_token, project_key, name,
+                                                         password)
+    stamp = "%Y-%m-%dT%H:%M:%S.000000Z"
+    content = {"token": {
+        "methods": ["password"],
+        "expires_at": datetime.fromtimestamp(expires_at, UTC).strftime(stamp),
+        "issued_at": datetime.now(UTC).strftime(stamp),
+        "user": {"name": name},
+        "project": {"id": project.project_id, "name": project.name},
+    }}
+    return JSONResponse(content, status_code=201, headers={"X-Subject-Token": token})
+
+
+def _day(value: str | None, name: str, default: str) -> str:
+    if value is None or value == "":
+        return default
+    if not _DATE.fullmatch(value):
+        raise FRSError("FRS.0117", f"{name} must be YYYY-MM-DD")
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise FRSError("FRS.0117", f"{name} is not a calendar date") from None
+    return value
+
+
+@router.get("/v1/{project_id}/usage", summary="Successful calls per API and day (OpenFRS extension)")
+async def show_usage(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    start = _day(request.query_params.get("start_date"), "start_date", "0000-00-00")
+    end = _day(request.query_params.get("end_date"), "end_date", "9999-99-99")
+    rows = await asyncio.to_thread(_tenancy(request).store.usage, principal.project_id, start, end)
+    return {"usage": [{"date": day, "api": api, "calls": calls} for day, api, calls in rows],
+            "total": sum(calls for _, _, calls in rows)}
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise FRSError("FRS.0012", f"{name} must be an integer from {low} to {high}")
+    return int(value)
+
+
+@router.get("/v1/{project_id}/audit", summary="The project's audit log, oldest first (OpenFRS extension)")
+async def show_audit(request: Request, principal: Principal = Depends(authenticate)) -> dict:
+    after = _int_param(request, "marker", 0, 0, 2**62)
+    limit = _int_param(request, "limit", 100, 1, MAX_AUDIT_PAGE)
+    events = await asyncio.to_thread(_tenancy(request).audit_events, principal.project_id,
+                                     request.query_params.get("action") or None, after, limit)
+    return {"events": [{"seq": e.seq, "time": e.at, "actor": e.actor, "action": e.action,
+                        "resource": e.resource, "detail": e.detail, "request_id": e.request_id}
+                       for e in events],
+            "next_marker": events[-1].seq if len(events) == limit else None}

@@ -1,0 +1,32 @@
+"""Count each successful API call (status < 400) per project / API / day, as FRS bills: failures
+are not counted. Pure ASGI; the count is committed before the response starts, so a client that
+reads its usage right after a call sees that call."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openfrs.service.tenancy import Tenancy
+
+
+class UsageMiddleware:
+    def __init__(self, app: ASGIApp, tenancy: Tenancy) -> None:
+        self.app = app
+        self.tenancy = tenancy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                project, api = state.get("project_id"), state.get("api")
+                if project and api:
+                    await asyncio.to_thread(self.tenancy.count_call, project, api)
+            await send(message)
+
+        await self.app(scope, receive, counted)

@@ -1,0 +1,216 @@
+"""Tenants and their keys: projects (the `project_id` of every path), sub-services, users with
+passwords, AK/SK credentials and issued tokens; plus the daily usage counts and the audit log.
+
+Used by the server (authentication, /subscribe, usage, audit) and by `openfrs admin` on the same
+data dir, even while the server runs: nothing is cached here, so a disabled credential or project
+stops working on the next call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+
+from openfrs.errors import FRSError
+from openfrs.store.accounts import AccountStore, AlreadyExists, AuditEvent, Credential, Project, User
+from openfrs.store.secret_box import SecretBox, load_master_key
+
+ACCOUNTS_FILE = "accounts.db"
+# FRS sub-services (the /subscribe document's *_service entries) and the APIs each one covers.
+SERVICES = ("detect", "compare", "search", "live_detect")
+DEFAULT_PROJECT = "default"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_AK_ALPHABET = string.ascii_uppercase + string.digits
+_SK_ALPHABET = string.ascii_letters + string.digits
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def _password_matches(password: str, stored: str) -> bool:
+    _, salt, digest = stored.split("$")
+    return hmac.compare_digest(_hash_password(password, bytes.fromhex(salt)).split("$")[2], digest)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    project_id: str
+    ak: str
+    sk: str
+
+
+class Tenancy:
+    def __init__(self, store: AccountStore, box: SecretBox, token_ttl_s: float = 86400.0) -> None:
+        self.store = store
+        self.box = box
+        self.token_ttl_s = token_ttl_s
+
+    @classmethod
+    def open(cls, data_dir: Path, secret_key: str | None = None, token_ttl_s: float = 86400.0) -> Tenancy:
+        data_dir = Path(data_dir)
+        return cls(AccountStore(data_dir / ACCOUNTS_FILE), SecretBox(load_master_key(data_dir, secret_key)),
+                   token_ttl_s)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- projects ------------------------------------------------------------------------------
+
+    def project(self, key: str) -> Project:
+        """By id or name; FRS.0012 when there is none (admin use)."""
+        project = self.store.project(key)
+        if project is None:
+            raise FRSError("FRS.0012", f"no project {key[:64]!r}")
+        return project
+
+    def create_project(self, name: str, actor: str = "admin") -> Project:
+        if not _NAME.fullmatch(name):
+            raise FRSError("FRS.0012", "project names are 1-64 letters, digits, '_', '.' or '-'")
+        project = Project(uuid.uuid4().hex, name, now_text(), False, None)
+        try:
+            self.store.create_project(project, {service: True for service in SERVICES})
+        except AlreadyExists:
+            raise FRSError("FRS.0012", f"a project named {name!r} exists") from None
+        self.audit(project.project_id, actor, "createProject", f"project/{name}", {})
+        return project
+
+    def set_project(self, key: str, *, disabled: bool | None = None, qps: float | None = None,
+                    actor: str = "admin") -> Project:
+        project = self.project(key)
+        self.store.set_project(project.project_id, disabled=disabled, qps=qps)
+        change = {k: v for k, v in (("disabled", disabled), ("qps", qps)) if v is not None}
+        self.audit(project.project_id, actor, "updateProject", f"project/{project.name}", change)
+        return self.project(project.project_id)
+
+    def set_service(self, key: str, service: str, enabled: bool, actor: str = "admin") -> None:
+        if service not in SERVICES:
+            raise FRSError("FRS.0012", f"services are {', '.join(SERVICES)}")
+        project = self.project(key)
+        self.store.set_service(project.project_id, service, enabled, now_text())
+        self.audit(project.project_id, actor, "enableService" if enabled else "disableService",
+                   f"project/{project.name}/service/{service}", {})
+
+    def subscription(self, project_id: str, max_face_sets: int) -> dict:
+        """The FRS /subscribe document."""
+        document: dict[str, object] = {"max_face_set_number": max_face_sets}
+        for service, (enabled, created) in sorted(self.store.services(project_id).items()):
+            document[f"{service}_service"] = {"subscribe_status": enabled, "create_time": created}
+        return document
+
+    # -- credentials, users, tokens -------------------------------------------------------------
+
+    def create_credential(self, key: str, actor: str = "admin") -> IssuedCredential:
+        """A new AK/SK; the SK is returned this once and stored sealed."""
+        project = self.project(key)
+        ak = "".join(secrets.choice(_AK_ALPHABET) for _ in range(20))
+        sk = "".join(secrets.choice(_SK_ALPHABET) for _ in range(40))
+        sealed = self.box.seal(sk, ak)
+        self.store.create_credential(Credential(ak, project.project_id, sealed, now_text(), False))
+        self.audit(project.project_id, actor, "createCredential", f"credential/{ak}", {})
+        return IssuedCredential(project.project_id, ak, sk)
+
+    def set_credential_disabled(self, ak: str, disabled: bool, actor: str = "admin") -> None:
+        credential = self.store.credential(ak)
+        if credential is None or not self.store.set_credential_disabled(ak, disabled):
+            raise FRSError("FRS.0012", f"no credential {ak[:32]!r}")
+        self.audit(credential.project_id, actor, "disableCredential" if disabled else "enableCredential",
+                   f"credential/{ak}", {})
+
+    def secret_key(self, ak: str) -> tuple[str, str] | None:
+        """(project_id, SK) of an enabled credential, None otherwise."""
+        credential = self.store.credential(ak)
+        if credential is None or credential.disabled:
+            return None
+        try:
+            return credential.project_id, self.box.open(credential.sk_sealed, ak)
+        except InvalidTag:  # sealed under another master key: unusable, never a pass
+            return None
+
+    def create_user(self, key: str, name: str, password: str, actor: str = "admin") -> User:
+        project = self.project(key)
+        if not _NAME.fullmatch(name):
+            raise FRSError("FRS.0012", "user names are 1-64 letters, digits, '_', '.' or '-'")
+        if len(password) < 8:
+            raise FRSError("FRS.0012", "passwords have at least 8 characters")
+        user = User(project.project_id, name, _hash_password(password), now_text(), False)
+        try:
+            self.store.create_user(user)
+        except AlreadyExists:
+            raise FRSError("FRS.0012", f"user {name!r} exists in project {project.name!r}") from None
+        self.audit(project.project_id, actor, "createUser", f"user/{name}", {})
+        return user
+
+    def set_user_disabled(self, key: str, name: str, disabled: bool, actor: str = "admin") -> None:
+        project = self.project(key)
+        if not self.store.set_user_disabled(project.project_id, name, disabled):
+            raise FRSError("FRS.0012", f"no user {name[:64]!r} in project {project.name!r}")
+        self.audit(project.project_id, actor, "disableUser" if disabled else "enableUser", f"user/{name}", {})
+
+    def issue_token(self, project_key: str, user_name: str, password: str) -> tuple[str, Project, float]:
+        """(token, project, expires_at) for a user's password; APIG.0301 on any mismatch (one
+        answer whether the project, the user or the password was wrong)."""
+        project = self.store.project(project_key)
+        user = self.store.user(project.project_id, user_name) if project else None
+        known = project is not None and user is not None and not user.disabled
+        if not known:
+            _hash_password(password)  # the same work either way: timing tells nothing of who exists
+        if not known or not _password_matches(password, user.password_hash):
+            raise FRSError("APIG.0301", "the user name or password is wrong")
+        token = "MII" + secrets.token_urlsafe(48)  # IAM tokens start so; clients do not parse them
+        expires_at = time.time() + self.token_ttl_s
+        self.store.add_token(token_hash(token), project.project_id, user_name, expires_at)
+        return token, project, expires_at
+
+    def token_owner(self, token: str) -> tuple[str, str] | None:
+        """(project_id, user name) of a valid token, None when unknown, expired or its user disabled."""
+        found = self.store.token(token_hash(token))
+        if found is None or found[2] < time.time():
+            return None
+        project_id, user_name, _ = found
+        user = self.store.user(project_id, user_name)
+        return None if user is None or user.disabled else (project_id, user_name)
+
+    # -- usage and audit -----------------------------------------------------------------------
+
+    def count_call(self, project_id: str, api: str) -> None:
+        self.store.count_call(project_id, api, datetime.now(UTC).strftime("%Y-%m-%d"))
+
+    def audit(self, project_id: str, actor: str, action: str, resource: str, detail: dict,
+              request_id: str = "") -> None:
+        self.store.append_audit(now_text(), project_id, actor, action, resource, detail, request_id)
+
+    def audit_events(self, project_id: str | None, action: str | None = None, after: int = 0,
+                     limit: int = 100) -> list[AuditEvent]:
+        return self.store.audit(project_id, action, after, limit)
+
+    def ensure_default_project(self) -> IssuedCredential | None:
+        """On a data dir with no project at all: the default project and a first credential."""
+        if self.store.projects():
+            return None
+        try:
+            self.create_project(DEFAULT_PROJECT, actor="first-start")
+        except FRSError:  # another process starting on the same data dir made it just now
+            return None
+        return self.create_credential(DEFAULT_PROJECT, actor="first-start")

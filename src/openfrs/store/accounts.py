@@ -1,0 +1,266 @@
+"""Tenants and what is kept about their calls: projects, their sub-services, users, credentials,
+tokens, daily usage counts and the audit log, in their own SQLite file (`accounts.db`).
+
+Its own file because the admin CLI writes it while the server runs (WAL lets both in) and it has
+nothing to do with the face data. Secrets never appear here in clear: secret keys are stored
+encrypted by the caller (store/secret_box.py), passwords and tokens as hashes. The audit table
+refuses UPDATE and DELETE by trigger: append-only even for code that tries.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from openfrs.store.sqlite_db import SQLiteDatabase
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS projects (
+    project_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    qps REAL  -- NULL: the server's default
+);
+CREATE TABLE IF NOT EXISTS project_services (
+    project_id TEXT NOT NULL REFERENCES projects(project_id),
+    service TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, service)
+);
+CREATE TABLE IF NOT EXISTS users (
+    project_id TEXT NOT NULL REFERENCES projects(project_id),
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    ak TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(project_id),
+    sk_sealed BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(project_id),
+    user_name TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS usage (
+    project_id TEXT NOT NULL,
+    api TEXT NOT NULL,
+    day TEXT NOT NULL,
+    calls INTEGER NOT NULL,
+    PRIMARY KEY (project_id, api, day)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    request_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_project ON audit (project_id, seq);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+
+class AlreadyExists(Exception):
+    """A project, user or credential with this key exists."""
+
+
+@dataclass(frozen=True)
+class Project:
+    project_id: str
+    name: str
+    created_at: str
+    disabled: bool
+    qps: float | None
+
+
+@dataclass(frozen=True)
+class Credential:
+    ak: str
+    project_id: str
+    sk_sealed: bytes
+    created_at: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class User:
+    project_id: str
+    name: str
+    password_hash: str
+    created_at: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    seq: int
+    at: str
+    project_id: str
+    actor: str
+    action: str
+    resource: str
+    detail: dict
+    request_id: str
+
+
+class AccountStore(SQLiteDatabase):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, SCHEMA)
+
+    def _insert(self, sql: str, values: tuple) -> None:
+        try:
+            with self._transaction() as db:
+                db.execute(sql, values)
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists(str(exc)) from exc
+
+    # -- projects and their sub-services ----------------------------------------------------
+
+    def create_project(self, project: Project, services: dict[str, bool]) -> None:
+        """The project and its sub-services in one transaction."""
+        try:
+            with self._transaction() as db:
+                db.execute("INSERT INTO projects VALUES (?, ?, ?, ?, ?)",
+                           (project.project_id, project.name, project.created_at, int(project.disabled),
+                            project.qps))
+                db.executemany("INSERT INTO project_services VALUES (?, ?, ?, ?)",
+                               [(project.project_id, name, int(on), project.created_at)
+                                for name, on in services.items()])
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists(str(exc)) from exc
+
+    def project(self, key: str) -> Project | None:
+        """By project id or by name."""
+        row = self._reader().execute("SELECT * FROM projects WHERE project_id = ? OR name = ?",
+                                     (key, key)).fetchone()
+        return Project(row[0], row[1], row[2], bool(row[3]), row[4]) if row else None
+
+    def projects(self) -> list[Project]:
+        rows = self._reader().execute("SELECT * FROM projects ORDER BY created_at, name").fetchall()
+        return [Project(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
+    def set_project(self, project_id: str, *, disabled: bool | None = None,
+                    qps: float | None = None) -> bool:
+        with self._transaction() as db:
+            changed = 0
+            if disabled is not None:
+                changed += db.execute("UPDATE projects SET disabled = ? WHERE project_id = ?",
+                                      (int(disabled), project_id)).rowcount
+            if qps is not None:
+                changed += db.execute("UPDATE projects SET qps = ? WHERE project_id = ?",
+                                      (qps if qps > 0 else None, project_id)).rowcount
+        return changed > 0
+
+    def services(self, project_id: str) -> dict[str, tuple[bool, str]]:
+        rows = self._reader().execute(
+            "SELECT service, enabled, created_at FROM project_services WHERE project_id = ?",
+            (project_id,)).fetchall()
+        return {name: (bool(on), created) for name, on, created in rows}
+
+    def set_service(self, project_id: str, service: str, enabled: bool, now: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO project_services VALUES (?, ?, ?, ?) ON CONFLICT (project_id, service)"
+                       " DO UPDATE SET enabled = excluded.enabled", (project_id, service, int(enabled), now))
+
+    # -- users, credentials, tokens ---------------------------------------------------------
+
+    def create_user(self, user: User) -> None:
+        self._insert("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                     (user.project_id, user.name, user.password_hash, user.created_at, int(user.disabled)))
+
+    def user(self, project_id: str, name: str) -> User | None:
+        row = self._reader().execute("SELECT * FROM users WHERE project_id = ? AND name = ?",
+                                     (project_id, name)).fetchone()
+        return User(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def users(self, project_id: str | None = None) -> list[User]:
+        rows = self._reader().execute(
+            "SELECT * FROM users WHERE ? IS NULL OR project_id = ? ORDER BY project_id, name",
+            (project_id, project_id)).fetchall()
+        return [User(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def set_user_disabled(self, project_id: str, name: str, disabled: bool) -> bool:
+        with self._transaction() as db:
+            return db.execute("UPDATE users SET disabled = ? WHERE project_id = ? AND name = ?",
+                              (int(disabled), project_id, name)).rowcount > 0
+
+    def create_credential(self, credential: Credential) -> None:
+        self._insert("INSERT INTO credentials VALUES (?, ?, ?, ?, ?)",
+                     (credential.ak, credential.project_id, credential.sk_sealed, credential.created_at,
+                      int(credential.disabled)))
+
+    def credential(self, ak: str) -> Credential | None:
+        row = self._reader().execute("SELECT * FROM credentials WHERE ak = ?", (ak,)).fetchone()
+        return Credential(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def credentials(self, project_id: str | None = None) -> list[Credential]:
+        rows = self._reader().execute(
+            "SELECT * FROM credentials WHERE ? IS NULL OR project_id = ? ORDER BY project_id, created_at",
+            (project_id, project_id)).fetchall()
+        return [Credential(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def set_credential_disabled(self, ak: str, disabled: bool) -> bool:
+        with self._transaction() as db:
+            return db.execute("UPDATE credentials SET disabled = ? WHERE ak = ?",
+                              (int(disabled), ak)).rowcount > 0
+
+    def add_token(self, token_hash: str, project_id: str, user_name: str, expires_at: float) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM tokens WHERE expires_at < ?", (expires_at - 86400 * 2,))
+            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)",
+                       (token_hash, project_id, user_name, expires_at))
+
+    def token(self, token_hash: str) -> tuple[str, str, float] | None:
+        """(project_id, user name, expires_at)."""
+        row = self._reader().execute(
+            "SELECT project_id, user_name, expires_at FROM tokens WHERE token_hash = ?",
+            (token_hash,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    # -- usage and audit -------------------------------------------------------------------
+
+    def count_call(self, project_id: str, api: str, day: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO usage VALUES (?, ?, ?, 1) ON CONFLICT (project_id, api, day)"
+                       " DO UPDATE SET calls = calls + 1", (project_id, api, day))
+
+    def usage(self, project_id: str, start_day: str = "",
+              end_day: str = "9999") -> list[tuple[str, str, int]]:
+        """(day, api, calls), by day then api."""
+        return [tuple(r) for r in self._reader().execute(
+            "SELECT day, api, calls FROM usage WHERE project_id = ? AND day BETWEEN ? AND ?"
+            " ORDER BY day, api",
+            (project_id, start_day, end_day)).fetchall()]
+
+    def append_audit(self, at: str, project_id: str, actor: str, action: str, resource: str,
+                     detail: dict, request_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO audit (at, project_id, actor, action, resource, detail, request_id)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (at, project_id, actor, action, resource, json.dumps(detail, sort_keys=True),
+                        request_id))
+
+    def audit(self, project_id: str | None = None, action: str | None = None, after_seq: int = 0,
+              limit: int = 100) -> list[AuditEvent]:
+        rows = self._reader().execute(
+            "SELECT * FROM audit WHERE (? IS NULL OR project_id = ?) AND (? IS NULL OR action = ?)"
+            " AND seq > ? ORDER BY seq LIMIT ?",
+            (project_id, project_id, action, action, after_seq, limit)).fetchall()
+        return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows]

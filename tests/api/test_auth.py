@@ -1,0 +1,220 @@
+"""Authentication, tenancy, sub-services, quotas, usage and audit through the app with auth on.
+
+Requests are signed with openfrs.signing (the same rules as the official signer; tests/client
+checks the two give the same signatures, tests/api/test_huawei_sdk.py drives the official SDK).
+The accounts database is a real SQLite file in a temporary data dir.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openfrs import signing
+from openfrs.api.app import create_app
+from openfrs.config import Settings
+from openfrs.service.tenancy import ACCOUNTS_FILE, Tenancy
+from tests.api.test_bad_inputs import assert_frs_error
+
+pytestmark = pytest.mark.models
+HOST = "testserver"
+
+
+class Caller:
+    """Signs each request with one AK/SK (or sends a token), as a client of project `project_id`."""
+
+    def __init__(self, http: TestClient, ak: str = "", sk: str = "", token: str = "") -> None:
+        self.http, self.ak, self.sk, self.token = http, ak, sk, token
+
+    def __call__(self, method: str, path: str, body: dict | None = None, query: list | None = None,
+                 now: datetime | None = None, sk: str | None = None, send_body: bytes | None = None):
+        data = b"" if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if self.token:
+            headers["X-Auth-Token"] = self.token
+        else:
+            headers = signing.sign(method, HOST, path, query or [], headers, data, self.ak,
+                                   sk or self.sk, now)
+        return self.http.request(method, path, params=query or None, content=send_body or data,
+                                 headers=headers)
+
+
+@pytest.fixture()
+def world(face_service, tmp_path):
+    """An app with auth on and a generous quota; projects a and b with a credential each."""
+    tenancy = Tenancy.open(tmp_path)
+    for name in ("a", "b"):
+        tenancy.create_project(name)
+    a, b = tenancy.create_credential("a"), tenancy.create_credential("b")
+    tenancy.create_user("a", "alice", "alice-password")
+    tenancy.close()
+    app = create_app(Settings(data_dir=tmp_path, auth="on", qps_default=1000), face_service)
+    with TestClient(app) as http:
+        yield {"http": http, "a": a, "b": b, "tenancy": app.state.tenancy, "dir": tmp_path,
+               "as_a": Caller(http, a.ak, a.sk), "as_b": Caller(http, b.ak, b.sk)}
+
+
+def sets_path(project_id: str, name: str = "") -> str:
+    return f"/v2/{project_id}/face-sets" + (f"/{name}" if name else "")
+
+
+def test_a_signed_call_succeeds_and_bad_signatures_are_refused(world):
+    a, as_a = world["a"], world["as_a"]
+    assert as_a("GET", sets_path(a.project_id)).status_code == 200
+    assert as_a("POST", sets_path(a.project_id), {"face_set_name": "s1"}).status_code == 200
+    wrong_sk = as_a("GET", sets_path(a.project_id), sk=a.sk[::-1])
+    assert_frs_error(wrong_sk, "APIG.0301", 401)
+    stale = as_a("GET", sets_path(a.project_id), now=datetime.now(UTC) - timedelta(minutes=16))
+    assert_frs_error(stale, "APIG.0301", 401)
+    within_skew = as_a("GET", sets_path(a.project_id), now=datetime.now(UTC) - timedelta(minutes=14))
+    assert within_skew.status_code == 200
+    tampered = as_a("POST", sets_path(a.project_id), {"face_set_name": "s2"},
+                    send_body=json.dumps({"face_set_name": "s3"}).encode())
+    assert_frs_error(tampered, "APIG.0301", 401)
+    assert_frs_error(world["http"].get(sets_path(a.project_id)), "APIG.0301", 401)  # no credentials
+    query = [("offset", "0"), ("limit", "2")]
+    faces = as_a("GET", sets_path(a.project_id, "s1") + "/faces", query=query)
+    assert faces.status_code == 200, faces.text
+    names = [s["face_set_name"] for s in as_a("GET", sets_path(a.project_id)).json()["face_sets_info"]]
+    assert names == ["s1"]  # the tampered request changed nothing
+
+
+def test_the_host_header_must_be_signed(world):
+    a = world["a"]
+    headers = signing.sign("GET", HOST, sets_path(a.project_id), [], {}, b"", a.ak, a.sk)
+    access = headers["Authorization"].replace("SignedHeaders=host;x-sdk-date", "SignedHeaders=x-sdk-date")
+    canonical = signing.canonical_request("GET", sets_path(a.project_id), [],
+                                          {"x-sdk-date": headers["X-Sdk-Date"]}, ["x-sdk-date"],
+                                          signing.EMPTY_HASH)
+    resigned = signing.signature(a.sk, headers["X-Sdk-Date"], canonical)
+    forged = re.sub(r"Signature=\w+", "Signature=" + resigned, access)
+    response = world["http"].get(sets_path(a.project_id), headers={**headers, "Authorization": forged})
+    assert_frs_error(response, "APIG.0301", 401)
+
+
+def test_projects_are_isolated_on_every_endpoint(world):
+    """Project a's credential against project b's path: FRS.0028 on every FRS route, and b's data
+    neither read nor changed."""
+    a, b, as_a, as_b = world["a"], world["b"], world["as_a"], world["as_b"]
+    assert as_b("POST", sets_path(b.project_id), {"face_set_name": "bs"}).status_code == 200
+    routes = [(method.upper(), path) for path, methods in world["http"].app.openapi()["paths"].items()
+              if "{project_id}" in path for method in methods]
+    assert len(routes) >= 17
+    for method, template in routes:
+        path = template.replace("{project_id}", b.project_id).replace("{face_set_name}", "bs")
+        body = {"face_set_name": "bs"} if method in ("POST", "PUT") else None
+        response = as_a(method, path, body)
+        assert_frs_error(response, "FRS.0028", 403)
+    assert as_a("GET", sets_path(a.project_id)).json()["face_sets_info"] == []
+    b_sets = as_b("GET", sets_path(b.project_id)).json()["face_sets_info"]
+    assert [s["face_set_name"] for s in b_sets] == ["bs"]
+    assert_frs_error(as_a("GET", sets_path(a.project_id, "bs")), "FRS.0302")  # by name: not a's
+
+
+def test_disabled_credentials_projects_and_services(world):
+    a, as_a, tenancy = world["a"], world["as_a"], world["tenancy"]
+    detect = f"/v2/{a.project_id}/face-detect"
+    tenancy.set_service("a", "detect", False)
+    assert_frs_error(as_a("POST", detect, {"image_base64": "AAAA"}), "FRS.0020")
+    assert as_a("GET", sets_path(a.project_id)).status_code == 200  # search still enabled
+    for service in ("compare", "search", "live_detect"):
+        tenancy.set_service("a", service, False)
+    assert_frs_error(as_a("GET", sets_path(a.project_id)), "FRS.0019")
+    subscription = as_a("GET", f"/v1/{a.project_id}/subscribe").json()
+    assert subscription["detect_service"]["subscribe_status"] is False
+    assert set(subscription) == {"max_face_set_number", "detect_service", "compare_service",
+                                 "search_service", "live_detect_service"}
+    tenancy.set_service("a", "search", True)
+    tenancy.set_project("a", disabled=True)
+    assert_frs_error(as_a("GET", sets_path(a.project_id)), "FRS.0202")
+    tenancy.set_project("a", disabled=False)
+    tenancy.set_credential_disabled(a.ak, True)
+    assert_frs_error(as_a("GET", sets_path(a.project_id)), "APIG.0301", 401)
+
+
+def test_tokens_from_user_passwords(world):
+    a, b, http = world["a"], world["b"], world["http"]
+
+    def token_body(password: str, project: dict) -> dict:
+        return {"auth": {"identity": {"methods": ["password"], "password": {
+            "user": {"name": "alice", "password": password, "domain": {"name": "any"}}}},
+            "scope": {"project": project}}}
+
+    issued = http.post("/v3/auth/tokens", json=token_body("alice-password", {"name": "a"}))
+    assert issued.status_code == 201
+    token = issued.headers["X-Subject-Token"]
+    assert issued.json()["token"]["project"]["id"] == a.project_id
+    as_alice = Caller(http, token=token)
+    assert as_alice("GET", sets_path(a.project_id)).status_code == 200
+    assert_frs_error(as_alice("GET", sets_path(b.project_id)), "FRS.0028", 403)
+    assert_frs_error(Caller(http, token=token + "x")("GET", sets_path(a.project_id)), "FRS.0002", 403)
+    assert_frs_error(http.post("/v3/auth/tokens", json=token_body("wrong-password", {"id": a.project_id})),
+                     "APIG.0301", 401)
+    assert_frs_error(http.post("/v3/auth/tokens", json={"auth": {}}), "FRS.0011")
+    world["tenancy"].set_user_disabled("a", "alice", True)
+    assert_frs_error(as_alice("GET", sets_path(a.project_id)), "FRS.0002", 403)
+
+
+def test_expired_tokens_are_refused(face_service, tmp_path):
+    tenancy = Tenancy.open(tmp_path, token_ttl_s=-1)
+    tenancy.create_project("p")
+    tenancy.create_user("p", "u", "password-u")
+    token, project, _ = tenancy.issue_token("p", "u", "password-u")
+    tenancy.close()
+    with TestClient(create_app(Settings(data_dir=tmp_path, auth="on"), face_service)) as http:
+        assert_frs_error(Caller(http, token=token)("GET", sets_path(project.project_id)), "FRS.0002", 403)
+
+
+def test_qps_over_the_limit_gets_429_with_retry_after(world):
+    a, as_a = world["a"], world["as_a"]
+    world["tenancy"].set_project("a", qps=5)
+    answers = [as_a("GET", sets_path(a.project_id)) for _ in range(20)]
+    passed = [r for r in answers if r.status_code == 200]
+    limited = [r for r in answers if r.status_code == 429]
+    assert 5 <= len(passed) <= 7 and len(passed) + len(limited) == 20
+    assert all(r.json()["error_code"] == "FRS.0033" and int(r.headers["Retry-After"]) >= 1 for r in limited)
+    assert world["as_b"]("GET", sets_path(world["b"].project_id)).status_code == 200  # b has its own
+
+
+def test_usage_and_audit_reflect_the_calls(world):
+    a, as_a = world["a"], world["as_a"]
+    for name in ("u1", "u2"):
+        assert as_a("POST", sets_path(a.project_id), {"face_set_name": name}).status_code == 200
+    assert_frs_error(as_a("POST", sets_path(a.project_id), {"face_set_name": "u1"}), "FRS.0301")
+    deleted = as_a("DELETE", sets_path(a.project_id, "u2"))
+    for _ in range(3):
+        as_a("GET", sets_path(a.project_id))
+    usage = as_a("GET", f"/v1/{a.project_id}/usage").json()
+    calls = {row["api"]: row["calls"] for row in usage["usage"]}
+    assert calls == {"create_face_set": 2, "delete_face_set": 1, "list_face_sets": 3}
+    assert_frs_error(as_a("GET", f"/v1/{a.project_id}/usage", query=[("start_date", "2026-13-01")]),
+                     "FRS.0117")
+    events = as_a("GET", f"/v1/{a.project_id}/audit").json()["events"]
+    faceset_events = [(e["action"], e["resource"]) for e in events if e["resource"].startswith("faceset/")]
+    assert faceset_events == [("createFaceSet", "faceset/u1"), ("createFaceSet", "faceset/u2"),
+                              ("deleteFaceSet", "faceset/u2")]
+    assert events[-1]["actor"] == f"ak:{a.ak}" and events[-1]["request_id"] == deleted.headers["X-Request-Id"]
+    b_events = world["as_b"]("GET", f"/v1/{world['b'].project_id}/audit").json()["events"]
+    assert all(not e["resource"].startswith("faceset/") for e in b_events)
+
+
+def test_secrets_are_not_stored_in_clear(world):
+    a = world["a"]
+    raw = (world["dir"] / ACCOUNTS_FILE).read_bytes()
+    for wal in world["dir"].glob(ACCOUNTS_FILE + "-wal"):
+        raw += wal.read_bytes()
+    for secret in (a.sk, "alice-password", base64.b64encode(a.sk.encode()).decode()):
+        assert secret.encode() not in raw
+    assert a.ak.encode() in raw  # the access key is an identifier, kept as is
+
+
+def test_audit_log_refuses_changes(world):
+    tenancy = world["tenancy"]
+    with pytest.raises(Exception, match="append-only"), tenancy.store._transaction() as db:
+        db.execute("DELETE FROM audit")
+    assert tenancy.audit_events(None)
