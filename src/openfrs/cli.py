@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_arguments(admin)
     admin.set_defaults(func=cmd_admin)
 
+    from openfrs.client.cli import add_arguments as add_client_arguments
+
+    add_client_arguments(sub)  # detect, compare, search, face-sets, add-face: the HTTP client
+
     from openfrs.benchmark.cli import add_arguments as add_bench_arguments
     from openfrs.evaluation.cli import add_arguments as add_eval_arguments
 

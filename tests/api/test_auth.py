@@ -218,3 +218,36 @@ def test_audit_log_refuses_changes(world):
     with pytest.raises(Exception, match="append-only"), tenancy.store._transaction() as db:
         db.execute("DELETE FROM audit")
     assert tenancy.audit_events(None)
+
+
+def test_metrics_reflect_exactly_the_calls(face_service, tmp_path):
+    """/metrics with its bearer token: FRS names, labelled by project and API, counting only the
+    calls this test made; refused without the token."""
+    tenancy = Tenancy.open(tmp_path)
+    tenancy.create_project("m")
+    credential = tenancy.create_credential("m")
+    tenancy.close()
+    settings = Settings(data_dir=tmp_path, auth="on", qps_default=1000, metrics_token="scrape-me")
+    with TestClient(create_app(settings, face_service)) as http:
+        call = Caller(http, credential.ak, credential.sk)
+        pid = credential.project_id
+        assert call("POST", sets_path(pid), {"face_set_name": "m1"}).status_code == 200
+        for _ in range(3):
+            assert call("GET", sets_path(pid)).status_code == 200
+        assert_frs_error(call("GET", sets_path(pid, "missing")), "FRS.0302")
+        assert_frs_error(http.get(sets_path(pid)), "APIG.0301", 401)  # unauthenticated: unlabelled
+        assert_frs_error(http.get("/metrics"), "APIG.0301", 401)
+        text = http.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).text
+    samples = dict(re.findall(r"^(\w+\{[^}]*\}) (\S+)$", text, re.MULTILINE))
+
+    def value(name: str, **labels: str) -> float:
+        key = name + "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+        return float(samples[key])
+
+    assert value("api_calls", project=pid, api="list_face_sets") == 3
+    assert value("api_calls", project=pid, api="create_face_set") == 1
+    assert value("error_4xx", project=pid, api="show_face_set") == 1
+    assert value("api_calls", project=pid, api="show_face_set") == 0
+    assert value("request_latency_seconds_count", project=pid, api="list_face_sets") == 3
+    assert value("face_number", project=pid, face_set="m1") == 0
+    assert sum(float(v) for k, v in samples.items() if k.startswith("api_calls{")) == 4

@@ -1,0 +1,136 @@
+"""Typed views of FRS answers: callers get attributes and types instead of dict keys to spell.
+
+Each `from_json` reads the documented response shape (docs/api.md) and tolerates a missing
+OpenFRS extension field, so the same classes read answers from Huawei's FRS too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    top_left_x: int
+    top_left_y: int
+    width: int
+    height: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BoundingBox:
+        return cls(int(data["top_left_x"]), int(data["top_left_y"]), int(data["width"]), int(data["height"]))
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """OpenFRS extension: one of the five landmarks; left/right as seen in the image."""
+
+    type: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """A face of face-detect (and of face-compare, which returns only its box).
+
+    `attributes` / `landmark` are FRS's dicts as returned (present when asked for with
+    `attributes`); `detection_score` and `key_points` are OpenFRS extensions (None / empty from FRS).
+    """
+
+    bounding_box: BoundingBox
+    detection_score: float | None = None
+    key_points: tuple[KeyPoint, ...] = ()
+    attributes: dict[str, Any] | None = None
+    landmark: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DetectedFace:
+        score = data.get("detection_score")
+        return cls(BoundingBox.from_json(data["bounding_box"]),
+                   None if score is None else float(score),
+                   tuple(KeyPoint(str(p["type"]), float(p["x"]), float(p["y"]))
+                         for p in data.get("key_points") or ()),
+                   data.get("attributes"), data.get("landmark"))
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    similarity: float
+    image1_face: DetectedFace
+    image2_face: DetectedFace
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CompareResult:
+        return cls(float(data["similarity"]), DetectedFace.from_json(data["image1_face"]),
+                   DetectedFace.from_json(data["image2_face"]))
+
+
+@dataclass(frozen=True)
+class FaceSet:
+    """FRS FaceSetInfo; `create_date` is FRS's "YYYY-MM-DD HH:MM:SS" (UTC) text."""
+
+    name: str
+    id: str
+    capacity: int
+    face_number: int
+    create_date: str
+    external_fields: dict[str, Any] | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaceSet:
+        return cls(data["face_set_name"], data["face_set_id"], int(data["face_set_capacity"]),
+                   int(data["face_number"]), str(data.get("create_date", "")), data.get("external_fields"))
+
+
+@dataclass(frozen=True)
+class AddedFace:
+    """A face stored in a face set: what add_faces returns, and list_faces too."""
+
+    face_id: str
+    external_image_id: str | None
+    bounding_box: BoundingBox
+    external_fields: dict[str, Any] | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AddedFace:
+        return cls(data["face_id"], data.get("external_image_id"),
+                   BoundingBox.from_json(data["bounding_box"]), data.get("external_fields"))
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    face_id: str
+    external_image_id: str | None
+    similarity: float
+    bounding_box: BoundingBox
+    external_fields: dict[str, Any] | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SearchHit:
+        return cls(data["face_id"], data.get("external_image_id"), float(data["similarity"]),
+                   BoundingBox.from_json(data["bounding_box"]), data.get("external_fields"))
+
+
+@dataclass(frozen=True)
+class LiveWarning:
+    code: int
+    message: str
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """Silent liveness: `picture` is the base64 JPEG of the judged face (None when not returned)."""
+
+    alive: bool
+    confidence: float
+    picture: str | None = field(repr=False)
+    warnings: tuple[LiveWarning, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LiveResult:
+        result = data["result"]
+        warnings = tuple(LiveWarning(int(w["warningCode"]), str(w.get("warningMsg", "")))
+                         for w in data.get("warning-list") or ())
+        return cls(bool(result["alive"]), float(result["confidence"]), result.get("picture"), warnings)
