@@ -182,40 +182,55 @@ def test_sdk_add_search_update_delete(sdk, shared_data):
     sdk.delete_face_set(DeleteFaceSetRequest(face_set_name="flow"))
 
 
-def _refused(sdk_client: FrsClient) -> ClientRequestException:
-    with pytest.raises(ClientRequestException) as caught:
-        sdk_client.show_all_face_sets(ShowAllFaceSetsRequest())
-    return caught.value
+def _sdk_calls(sdk_client: FrsClient, image: str) -> dict:
+    """The acceptance's calls, each as the official client makes it."""
+    def add():
+        return sdk_client.add_faces_by_base64(AddFacesByBase64Request(
+            face_set_name="any", body=AddFacesBase64Req(image_base64=image)))
+
+    return {
+        "detect": lambda: sdk_client.detect_face_by_base64(
+            DetectFaceByBase64Request(body=FaceDetectBase64Req(image_base64=image))),
+        "compare": lambda: sdk_client.compare_face_by_base64(CompareFaceByBase64Request(
+            body=FaceCompareBase64Req(image1_base64=image, image2_base64=image))),
+        "create": lambda: sdk_client.create_face_set(CreateFaceSetRequest(
+            body=CreateFaceSetReq(face_set_name="intruder"))),
+        "show": lambda: sdk_client.show_face_set(ShowFaceSetRequest(face_set_name="any")),
+        "list": lambda: sdk_client.show_all_face_sets(ShowAllFaceSetsRequest()),
+        "add": add,
+        "search": lambda: sdk_client.search_face_by_base64(SearchFaceByBase64Request(
+            face_set_name="any", body=FaceSearchBase64Req(image_base64=image))),
+        "delete_face": lambda: sdk_client.delete_face_by_face_id(DeleteFaceByFaceIdRequest(
+            face_set_name="any", face_id="x")),
+        "delete_set": lambda: sdk_client.delete_face_set(DeleteFaceSetRequest(face_set_name="any")),
+    }
 
 
-def test_sdk_with_a_wrong_secret_key_is_refused(server):
-    endpoint, mine, _ = server
-    refused = _refused(client(endpoint, mine.ak, mine.sk[:-1] + ("A" if mine.sk[-1] != "A" else "B"),
-                              mine.project_id))
-    assert (refused.status_code, refused.error_code) == (401, "APIG.0301")
+def _all_refused(sdk_client: FrsClient, image: str, status: int, code: str) -> None:
+    for name, call in _sdk_calls(sdk_client, image).items():
+        with pytest.raises(ClientRequestException) as caught:
+            call()
+        assert (caught.value.status_code, caught.value.error_code) == (status, code), name
 
 
-def test_sdk_with_a_stale_date_is_refused(server, monkeypatch):
-    """The official signer stamps X-Sdk-Date from datetime.utcnow(): 20 minutes slow is refused."""
-    endpoint, mine, _ = server
+def test_sdk_calls_with_a_wrong_key_a_stale_date_or_another_project_fail(server, shared_data, monkeypatch):
+    endpoint, mine, theirs = server
+    image = b64(shared_data / "lfw-partial/images/Abdullah/Abdullah_0002.jpg")
+    wrong_sk = mine.sk[:-1] + ("A" if mine.sk[-1] != "A" else "B")
+    _all_refused(client(endpoint, mine.ak, wrong_sk, mine.project_id), image, 401, "APIG.0301")
+    _all_refused(client(endpoint, mine.ak, mine.sk, theirs.project_id), image, 403, "FRS.0028")
+    _all_refused(client(endpoint, theirs.ak, theirs.sk, mine.project_id), image, 403, "FRS.0028")
 
-    class SlowClock(datetime):
+    class SlowClock(datetime):  # the official signer stamps X-Sdk-Date from datetime.utcnow()
         @classmethod
         def utcnow(cls):
             return datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=20)
 
     monkeypatch.setattr(official_signer, "datetime", SlowClock)
-    refused = _refused(client(endpoint, mine.ak, mine.sk, mine.project_id))
-    assert (refused.status_code, refused.error_code) == (401, "APIG.0301")
+    _all_refused(client(endpoint, mine.ak, mine.sk, mine.project_id), image, 401, "APIG.0301")
     monkeypatch.undo()
-    assert client(endpoint, mine.ak, mine.sk, mine.project_id).show_all_face_sets(ShowAllFaceSetsRequest())
-
-
-def test_sdk_with_another_projects_id_is_refused(server):
-    endpoint, mine, theirs = server
-    refused = _refused(client(endpoint, mine.ak, mine.sk, theirs.project_id))
-    assert (refused.status_code, refused.error_code) == (403, "FRS.0028")
-    detect = client(endpoint, theirs.ak, theirs.sk, mine.project_id)
-    with pytest.raises(ClientRequestException) as caught:
-        detect.detect_face_by_base64(DetectFaceByBase64Request(body=FaceDetectBase64Req(image_base64="AAAA")))
-    assert caught.value.error_code == "FRS.0028"
+    right = client(endpoint, mine.ak, mine.sk, mine.project_id)
+    assert "intruder" not in [i.face_set_name for i in right.show_all_face_sets(ShowAllFaceSetsRequest())
+                              .face_sets_info]
+    assert len(right.detect_face_by_base64(
+        DetectFaceByBase64Request(body=FaceDetectBase64Req(image_base64=image))).faces) == 1
