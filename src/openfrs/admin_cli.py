@@ -93,8 +93,7 @@ def _execute(tenancy: Tenancy, args: argparse.Namespace) -> object:
     if command == "set-qps":
         return asdict(tenancy.set_project(args.project, qps=args.qps))
     if command == "usage":
-        rows = tenancy.store.usage(tenancy.project(args.project).project_id, args.start, args.end)
-        return [{"date": day, "api": api, "calls": calls} for day, api, calls in rows]
+        return tenancy.usage(tenancy.project(args.project).project_id, args.start, args.end)
     project_id = tenancy.project(args.project).project_id if args.project else None
     return [asdict(e) for e in tenancy.audit_events(project_id, args.action, args.after, args.limit)]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -94,11 +95,13 @@ class TenantAuth:
     async def _signed(self, request: Request) -> Principal:
         try:
             ak, signed_headers, given = signing.parse_authorization(_header(request, "authorization") or "")
-            sent_at = signing.parse_date(_header(request, signing.DATE_HEADER) or "")
+            sdk_date = _header(request, signing.DATE_HEADER) or ""
+            sent_at = signing.parse_date(sdk_date)
         except ValueError as exc:
             raise FRSError("APIG.0301", str(exc)) from None
         if abs((datetime.now(UTC) - sent_at).total_seconds()) > self.clock_skew_s:
-            raise FRSError("APIG.0301", "X-Sdk-Date is more than 15 minutes off the server's clock")
+            raise FRSError("APIG.0301",
+                           f"X-Sdk-Date is more than {self.clock_skew_s:g} s off the server's clock")
         if "host" not in signed_headers:
             raise FRSError("APIG.0301", "the host header must be signed")
         headers = {name: _header(request, name) for name in signed_headers}
@@ -114,7 +117,7 @@ class TenantAuth:
         query = parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         canonical = signing.canonical_request(request.method, request.scope["path"], query, headers,
                                               signed_headers, body_hash)
-        expected = signing.signature(owner[1], _header(request, signing.DATE_HEADER) or "", canonical)
+        expected = signing.signature(owner[1], sdk_date, canonical)
         if not hmac.compare_digest(expected, given):
             raise FRSError("APIG.0301", "the signature does not match")
         return Principal(project_id=owner[0], subject=f"ak:{ak}")
@@ -126,17 +129,8 @@ class TenantAuth:
         return Principal(project_id=owner[0], subject=f"user:{owner[1]}")
 
     async def _admit(self, request: Request, principal: Principal) -> None:
-        project = self.tenancy.store.project(principal.project_id)
-        if project is None or project.disabled:
-            raise FRSError("FRS.0202", "the project is disabled")
         api = request.scope["route"].name
-        service = API_SERVICES.get(api)
-        if service is not None:
-            services = self.tenancy.store.services(project.project_id)
-            if not any(enabled for enabled, _ in services.values()):
-                raise FRSError("FRS.0019", "no sub-service is enabled for this project")
-            if not services.get(service, (False, ""))[0]:
-                raise FRSError("FRS.0020", f"{service} is not enabled for this project")
+        project = self.tenancy.admit(principal.project_id, API_SERVICES.get(api))
         rate = project.qps if project.qps is not None else self.qps_default
         try:
             wait = await self.limiter.acquire(f"{project.project_id}:{api}", rate, max(rate, 1.0))
@@ -154,4 +148,11 @@ async def authenticate(request: Request, project_id: str) -> Principal:
     request.state.project_id = principal.project_id
     request.state.api = request.scope["route"].name
     return principal
+
+
+def call_labels(state: Mapping[str, object]) -> tuple[str, str] | None:
+    """(project_id, api) that `authenticate` left in an ASGI scope's state; None for calls it did
+    not admit (health, /metrics, unknown paths, refused credentials)."""
+    project, api = state.get("project_id"), state.get("api")
+    return None if project is None or api is None else (str(project), str(api))
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openfrs.api.auth import call_labels
+
 BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -138,6 +140,6 @@ class MetricsMiddleware:
             self._observe(state, status, time.perf_counter() - started)
 
     def _observe(self, state: dict, status: int, seconds: float) -> None:
-        project, api = state.get("project_id"), state.get("api")
-        if project is not None and api is not None:  # unlabelled: health, /metrics, 404s
-            self.metrics.observe(str(project), str(api), status, seconds)
+        labels = call_labels(state)
+        if labels is not None:  # unlabelled: health, /metrics, 404s
+            self.metrics.observe(*labels, status, seconds)

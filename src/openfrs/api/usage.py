@@ -8,6 +8,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from openfrs.api.auth import call_labels
 from openfrs.service.tenancy import Tenancy
 
 
@@ -24,9 +25,9 @@ class UsageMiddleware:
 
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
-                project, api = state.get("project_id"), state.get("api")
-                if project and api:
-                    await asyncio.to_thread(self.tenancy.count_call, project, api)
+                labels = call_labels(state)
+                if labels is not None:
+                    await asyncio.to_thread(self.tenancy.count_call, *labels)
             await send(message)
 
         await self.app(scope, receive, counted)

@@ -61,13 +61,18 @@ def _mesh_centre(mesh: np.ndarray) -> np.ndarray:
     return (mesh[:, :2].min(axis=0) + mesh[:, :2].max(axis=0)) / 2
 
 
-def _detected_as(faces: list[Face], mesh: np.ndarray) -> Face | None:
-    """The detected face the followed mesh lies on, or None when the mesh drifted off every
-    face (centres further apart than SAME_FACE_SHIFT box widths)."""
+def _detection_under(faces: list[Face], mesh: np.ndarray) -> Face | None:
+    """The detected face the followed mesh lies on, given that mesh; None when there is no
+    detection or the mesh drifted off every face (centres further apart than SAME_FACE_SHIFT
+    box widths)."""
+    if not faces:
+        return None
     centre = _mesh_centre(mesh)
     face = _nearest(faces, centre)
-    near = np.linalg.norm(_centre(face) - centre) <= SAME_FACE_SHIFT * face.box.width
-    return face if near else None
+    if np.linalg.norm(_centre(face) - centre) > SAME_FACE_SHIFT * face.box.width:
+        return None
+    face.extras["mesh468"] = mesh
+    return face
 
 
 def _take(pipeline: FacePipeline, frame: np.ndarray, faces: list[Face], mesh: np.ndarray | None,
@@ -78,9 +83,8 @@ def _take(pipeline: FacePipeline, frame: np.ndarray, faces: list[Face], mesh: np
     enough to fake a nod in the middle of a turn); otherwise the face is taken afresh."""
     if not faces:
         return None
-    face = None if mesh is None else _detected_as(faces, mesh)
+    face = None if mesh is None else _detection_under(faces, mesh)
     if face is not None:
-        face.extras["mesh468"] = mesh
         return face
     face = _follow(faces, previous)
     pipeline.mesh.landmarks(frame, [face])
@@ -130,8 +134,4 @@ def face_at(pipeline: FacePipeline, video: Video, tracked: TrackedFace, i: int) 
     mesh = tracked.meshes[i]
     if tracked.faces[i] is not None or mesh is None:
         return tracked.faces[i]
-    faces = pipeline.detect(video.frames[i])
-    face = _detected_as(faces, mesh) if faces else None
-    if face is not None:
-        face.extras["mesh468"] = mesh
-    return face
+    return _detection_under(pipeline.detect(video.frames[i]), mesh)

@@ -112,6 +112,21 @@ class Tenancy:
         self.audit(project.project_id, actor, "enableService" if enabled else "disableService",
                    f"project/{project.name}/service/{service}", {})
 
+    def admit(self, project_id: str, service: str | None) -> Project:
+        """The project of an authenticated call, if it may use `service` (None: account APIs,
+        always allowed): FRS.0202 when the project is disabled, FRS.0019 when none of its
+        sub-services is enabled, FRS.0020 when this one is not."""
+        project = self.store.project(project_id)
+        if project is None or project.disabled:
+            raise FRSError("FRS.0202", "the project is disabled")
+        if service is not None:
+            services = self.store.services(project.project_id)
+            if not any(enabled for enabled, _ in services.values()):
+                raise FRSError("FRS.0019", "no sub-service is enabled for this project")
+            if not services.get(service, (False, ""))[0]:
+                raise FRSError("FRS.0020", f"{service} is not enabled for this project")
+        return project
+
     def subscription(self, project_id: str, max_face_sets: int) -> dict:
         """The FRS /subscribe document."""
         document: dict[str, object] = {"max_face_set_number": max_face_sets}
@@ -193,6 +208,11 @@ class Tenancy:
         return None if user is None or user.disabled else (project_id, user_name)
 
     # -- usage and audit -----------------------------------------------------------------------
+
+    def usage(self, project_id: str, start_day: str, end_day: str) -> list[dict]:
+        """Successful calls per day and API, days as YYYY-MM-DD (inclusive bounds)."""
+        return [{"date": day, "api": api, "calls": calls}
+                for day, api, calls in self.store.usage(project_id, start_day, end_day)]
 
     def count_call(self, project_id: str, api: str) -> None:
         self.store.count_call(project_id, api, datetime.now(UTC).strftime("%Y-%m-%d"))

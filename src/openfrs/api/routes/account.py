@@ -81,9 +81,8 @@ def _day(value: str | None, name: str, default: str) -> str:
 async def show_usage(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     start = _day(request.query_params.get("start_date"), "start_date", "0000-00-00")
     end = _day(request.query_params.get("end_date"), "end_date", "9999-99-99")
-    rows = await asyncio.to_thread(_tenancy(request).store.usage, principal.project_id, start, end)
-    return {"usage": [{"date": day, "api": api, "calls": calls} for day, api, calls in rows],
-            "total": sum(calls for _, _, calls in rows)}
+    rows = await asyncio.to_thread(_tenancy(request).usage, principal.project_id, start, end)
+    return {"usage": rows, "total": sum(row["calls"] for row in rows)}
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
