@@ -156,6 +156,9 @@ def test_tokens_from_user_passwords(world):
     assert_frs_error(http.post("/v3/auth/tokens", json=token_body("wrong-password", {"id": a.project_id})),
                      "APIG.0301", 401)
     assert_frs_error(http.post("/v3/auth/tokens", json={"auth": {}}), "FRS.0011")
+    misshapen = token_body("alice-password", {"name": "a"})
+    misshapen["auth"]["scope"]["project"] = "a"  # a string where IAM has an object
+    assert_frs_error(http.post("/v3/auth/tokens", json=misshapen), "FRS.0011")
     world["tenancy"].set_user_disabled("a", "alice", True)
     assert_frs_error(as_alice("GET", sets_path(a.project_id)), "FRS.0002", 403)
 
@@ -194,6 +197,8 @@ def test_usage_and_audit_reflect_the_calls(world):
     assert calls == {"create_face_set": 2, "delete_face_set": 1, "list_face_sets": 3}
     assert_frs_error(as_a("GET", f"/v1/{a.project_id}/usage", query=[("start_date", "2026-13-01")]),
                      "FRS.0117")
+    for bad_limit in ("0", "abc", "²"):  # "²".isdigit() is True, int("²") raises
+        assert_frs_error(as_a("GET", f"/v1/{a.project_id}/audit", query=[("limit", bad_limit)]), "FRS.0012")
     events = as_a("GET", f"/v1/{a.project_id}/audit").json()["events"]
     faceset_events = [(e["action"], e["resource"]) for e in events if e["resource"].startswith("faceset/")]
     assert faceset_events == [("createFaceSet", "faceset/u1"), ("createFaceSet", "faceset/u2"),

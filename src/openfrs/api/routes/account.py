@@ -40,7 +40,7 @@ def _password_identity(body: dict) -> tuple[str, str, str]:
         project = auth["scope"]["project"]
         project_key = project.get("id") or project.get("name")
         name, password = user["name"], user["password"]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):  # a part missing, or not the object it should be
         raise FRSError("FRS.0011", "auth.identity.password.user.{name,password} and "
                        "auth.scope.project.{id|name}") from None
     if not all(isinstance(v, str) and v for v in (project_key, name, password)):
@@ -89,7 +89,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     value = request.query_params.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:  # "²" is a digit
         raise FRSError("FRS.0012", f"{name} must be an integer from {low} to {high}")
     return int(value)
 
