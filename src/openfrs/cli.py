@@ -1,4 +1,4 @@
-"""`openfrs serve | models | eval | bench` — the command-line contract scripts rely on."""
+"""`openfrs serve | models | import | eval | bench` — the command-line contract scripts rely on."""
 
 from __future__ import annotations
 
@@ -108,6 +108,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_cli.run(args, _settings(args))
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from openfrs.importer import cli as import_cli
+
+    return import_cli.run(args, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openfrs", description=__doc__)
     parser.add_argument("--model-dir", type=Path, default=None, help="model packs folder")
@@ -133,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     from openfrs.client.cli import add_arguments as add_client_arguments
 
     add_client_arguments(sub)  # detect, compare, search, face-sets, add-face: the HTTP client
+
+    from openfrs.importer.cli import add_arguments as add_import_arguments
+
+    add_import_arguments(sub.add_parser("import", help="enrol a folder or CSV of images into a face set"))
+    sub.choices["import"].set_defaults(func=cmd_import)
 
     from openfrs.benchmark.cli import add_arguments as add_bench_arguments
     from openfrs.evaluation.cli import add_arguments as add_eval_arguments

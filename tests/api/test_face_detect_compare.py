@@ -193,3 +193,32 @@ def test_health_and_openapi(client):
     assert "/v2/{project_id}/face-detect" in spec["paths"]
     assert "/v2/{project_id}/face-compare" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270])
+def test_compare_turned_photo_with_its_upright_self(client, shared_data, angle):
+    """A portrait turned clockwise (a phone photo without its EXIF tag) matches the upright one,
+    and the turned face's box is in the turned image's own coordinates."""
+    import numpy as np
+    from PIL import Image
+
+    path = lfw(shared_data, "Abdullah", 2)
+    upright = np.asarray(Image.open(path).convert("RGB"))
+    turned = np.ascontiguousarray(np.rot90(upright, -angle // 90))
+    buffer = io.BytesIO()
+    Image.fromarray(turned).save(buffer, "JPEG", quality=95)
+    response = client.post(f"/v2/{PROJECT}/face-compare", json={
+        "image1_base64": base64.b64encode(buffer.getvalue()).decode(), "image2_base64": b64(path)})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["similarity"] >= 0.93
+    box, ref = body["image1_face"]["bounding_box"], body["image2_face"]["bounding_box"]
+    height, width = upright.shape[:2]
+    x, y, w, h = ref["top_left_x"], ref["top_left_y"], ref["width"], ref["height"]
+    expected = {  # the upright box turned clockwise with the image
+        90: (height - y - h, x, h, w),
+        180: (width - x - w, height - y - h, w, h),
+        270: (y, width - x - w, h, w),
+    }[angle]
+    found = (box["top_left_x"], box["top_left_y"], box["width"], box["height"])
+    assert all(abs(a - b) <= 6 for a, b in zip(found, expected, strict=True)), (found, expected)

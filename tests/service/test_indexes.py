@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from openfrs.service.indexes import EMBEDDING_DIM, IndexRegistry
+from openfrs.service.indexes import DEFAULT_DIM as EMBEDDING_DIM
+from openfrs.service.indexes import IndexRegistry
 from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.sqlite import SQLiteMetadataStore
 from openfrs.store.synthetic import clustered_embeddings, query_embeddings
@@ -44,7 +45,7 @@ def add(store: SQLiteMetadataStore, set_key: int, vectors: np.ndarray) -> np.nda
 
 def registry(store: SQLiteMetadataStore, directory: Path, **kwargs) -> IndexRegistry:
     return IndexRegistry(store, directory,
-                         factory=lambda: TieredIndex(EMBEDDING_DIM, THRESHOLD, background=False),
+                         factory=lambda dim: TieredIndex(dim, THRESHOLD, background=False),
                          **kwargs)
 
 
@@ -129,6 +130,33 @@ def test_close_snapshots_changes_and_the_next_start_uses_them(store, tmp_path, v
     reg.add(set_key, more, vectors[1_500:1_600])
     reg.close()
     snapshot = tmp_path / "ix" / str(set_key)
-    reloaded = IndexRegistry(store, tmp_path / "ix")._read_snapshot(set_key)
+    reloaded = IndexRegistry(store, tmp_path / "ix")._read_snapshot(set_key, EMBEDDING_DIM)
     assert snapshot.exists() and reloaded is not None and len(reloaded) == 1_600
     assert isinstance(reloaded.backend, HnswIndex)
+
+
+def test_each_set_gets_the_dimension_of_its_recogniser(store, tmp_path, vectors):
+    """Sets of two recognisers (512-d and 128-d) live side by side; an empty set is sized by its
+    model's dimension, a set of a model the pack no longer holds by its stored vectors, and a
+    snapshot of another dimension is never loaded into a set."""
+    def model_set(name: str, model: str) -> int:
+        record = FaceSetRecord(key=0, project_id="p1", name=name, face_set_id=name[:8], capacity=100_000,
+                               external_fields={}, model_version=model, created_at="2026-12-01 10:00:00")
+        return store.create_face_set(record).key
+
+    wide = clustered_embeddings(50, 512, seed=3)[0]
+    new_key, old_key, empty_key, retired_key = (model_set("new", "m512"), model_set("old", "m128"),
+                                                model_set("empty", "m512"), model_set("retired", "gone"))
+    add(store, new_key, wide)
+    add(store, old_key, vectors[:50])
+    add(store, retired_key, vectors[50:60])
+    dims = {"m512": 512, "m128": 128}
+    first = IndexRegistry(store, tmp_path / "ix", dims=dims)
+    assert (first.get(new_key).dim, first.get(old_key).dim) == (512, 128)
+    assert (first.get(empty_key).dim, first.get(retired_key).dim) == (512, 128)
+    assert first.get(new_key).search(wide[7], 1)[0].tolist() == [first.get(new_key).ids()[7]]
+    first.close()
+    # a snapshot whose dimension no longer matches the set's model is rebuilt, not served
+    again = IndexRegistry(store, tmp_path / "ix", dims={"m512": 128, "m128": 128})
+    assert again._read_snapshot(new_key, 128) is None
+    assert again.get(old_key).dim == 128 and len(again.get(old_key)) == 50

@@ -24,6 +24,7 @@ from openfrs.evaluation import face_synth
 from openfrs.evaluation.clips import encode_clip
 from openfrs.media.video import decode_video
 from openfrs.service.face_track import TrackedFace, track_face
+from openfrs.vision.calibration import Calibration
 from openfrs.vision.face_actions import ACTION_CODES, find_events, match_in_order
 
 pytestmark = pytest.mark.models
@@ -53,11 +54,11 @@ def tracked(face_service, source):
     return get
 
 
-def assert_one_person(result: TrackedFace) -> None:
+def assert_one_person(result: TrackedFace, calibration: Calibration) -> None:
     assert all(count == 1 for count in result.face_counts), result.face_counts
     assert len(result.embeddings) >= 2
-    # dlib scale: the same person is above ~0.93, as tests/service/test_face_track.py uses
-    assert (result.embeddings @ result.embeddings[0]).min() >= 0.9
+    # "same person" on the calibrated scale, as tests/service/test_face_track.py uses
+    assert calibration.similarity(result.embeddings @ result.embeddings[0]).min() >= 0.93
 
 
 def test_the_warp_leaves_the_photo_alone_at_rest_and_the_background_always(source):
@@ -74,19 +75,19 @@ def test_the_warp_leaves_the_photo_alone_at_rest_and_the_background_always(sourc
 
 
 @pytest.mark.parametrize("action", ACTION_CODES)
-def test_each_synthesized_action_is_found_alone(tracked, action):
+def test_each_synthesized_action_is_found_alone(tracked, action, face_service):
     result = tracked(action)
     events = find_events(result.track)
     assert [e.action for e in events] == [action], (events, result.track)
     assert events[0].confidence > 0.5
-    assert_one_person(result)
+    assert_one_person(result, face_service.pipeline.calibration)
 
 
 @pytest.mark.parametrize("actions", [(3, 4, 5), (1, 2)])
-def test_chained_actions_match_in_their_order_only(tracked, actions):
+def test_chained_actions_match_in_their_order_only(tracked, actions, face_service):
     result = tracked(actions)
     events = find_events(result.track)
     assert [e.action for e in events] == list(actions), events
     assert all(m is not None for m in match_in_order(events, list(actions)))
     assert None in match_in_order(events, list(actions)[::-1])
-    assert_one_person(result)
+    assert_one_person(result, face_service.pipeline.calibration)

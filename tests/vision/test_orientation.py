@@ -1,6 +1,7 @@
 """Faces in turned images: found in the orientation that makes them upright, reported with the
 right `face_angle` and boxes in the turned image's own coordinates; upright photos whose faces
-are convincing pay for one detection pass only."""
+are convincing pay for one detection pass only. The recognition paths (compare, search, add)
+turn turned portraits back and never turn upright photos."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import pytest
 
 from openfrs.media import ImageLimits, decode_image
 from openfrs.vision.detectors.tiling import iou_matrix
-from openfrs.vision.orientation import box_to_original, detect_oriented, point_to_original, upright
+from openfrs.vision.orientation import (
+    box_to_original,
+    detect_oriented,
+    mesh_turn_logits,
+    point_to_original,
+    upright,
+)
 from openfrs.vision.types import Box
 
 pytestmark = pytest.mark.models
@@ -75,3 +82,65 @@ def test_convincing_upright_photos_cost_one_pass(face_service, settings, shared_
     calls.clear()
     oriented = detect_oriented(counting_detect, np.ascontiguousarray(np.rot90(image, -1)))
     assert oriented.angle == 90 and len(calls) == 4
+
+
+# -- the recognition paths (compare, search, add): orient_for_recognition ----------------------
+
+def jpeg_turned(image: np.ndarray, angle: int) -> np.ndarray:
+    """`image` turned clockwise by `angle` and stored as JPEG, as a phone without EXIF would."""
+    from openfrs.benchmark.orientation import turned
+
+    return turned(image, angle)
+
+
+@pytest.mark.parametrize("name", ["Abdullah/Abdullah_0002.jpg", "Aaron_Eckhart/Aaron_Eckhart_0001.jpg"])
+def test_compare_path_turns_a_turned_portrait_upright(face_service, settings, shared_data, name):
+    limits = ImageLimits.from_settings(settings)
+    image = decode_image((shared_data / "lfw-partial/images" / name).read_bytes(), limits)
+    reference = face_service.largest_face_blocking(image)
+    assert reference.extras["face_angle"] == 0
+    for angle in (90, 180, 270):
+        face = face_service.largest_face_blocking(jpeg_turned(image, angle))
+        assert face.extras["face_angle"] == angle, (name, angle)
+        cosine = float(np.dot(face.embedding, reference.embedding))
+        assert face_service.pipeline.calibration.similarity(cosine) >= 0.93, (name, angle, cosine)
+
+
+def test_recognition_path_never_turns_upright_photos(face_service, settings, shared_data):
+    """Every 4th LFW image and every crowd photo: the recognition path keeps them upright (the
+    full set is in `openfrs bench orientation`: 0 of 1,071 turned). The crowd set holds the two
+    photos whose largest face the mesh alone would have turned (24.jpg, 25.jpg)."""
+    limits = ImageLimits.from_settings(settings)
+    files = sorted((shared_data / "lfw-partial/images").glob("*/*.jpg"))[::4] + crowd_images(shared_data)
+    turned = []
+    for path in files:
+        oriented = face_service.pipeline.detect_to_embed(decode_image(path.read_bytes(), limits))
+        if oriented.angle:
+            turned.append((path.name, oriented.angle))
+    assert not turned
+    assert len(files) > 280
+
+
+def test_recognition_orientation_costs_one_pass_on_a_convincing_photo(face_service, settings,
+                                                                      shared_data):
+    """Upright with a confident upright face: one detection, no mesh; turned: the upright pass,
+    the mesh's four crops of the largest face, and one detection in the turn it names."""
+    from openfrs.vision.orientation import orient_for_recognition
+
+    passes, mesh_calls = [], []
+
+    def counting_detect(image):
+        passes.append(image.shape)
+        return face_service.pipeline.detect(image)
+
+    def counting_logits(image, face, angles):
+        mesh_calls.append(angles)
+        return mesh_turn_logits(face_service.pipeline.mesh, image, face, angles)
+
+    limits = ImageLimits.from_settings(settings)
+    image = decode_image((shared_data / "crowd/deepface_couple.jpg").read_bytes(), limits)
+    assert orient_for_recognition(counting_detect, image, counting_logits).angle == 0
+    assert len(passes) == 1 and not mesh_calls
+    passes.clear()
+    oriented = orient_for_recognition(counting_detect, jpeg_turned(image, 270), counting_logits)
+    assert oriented.angle == 270 and len(passes) == 2 and mesh_calls == [(0, 90, 180, 270)]

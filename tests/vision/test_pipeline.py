@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from openfrs.modelpack.install import DLIB_RECOGNISER
 from openfrs.vision import pipeline as pipeline_module
 from openfrs.vision.detectors import tiling
 from openfrs.vision.detectors.tiling import MAX_NMS_CANDIDATES, iou_matrix, weighted_nms
@@ -199,15 +200,24 @@ def test_stages_only_for_given_faces(pipeline: FacePipeline, shared_data: Path,
     pipeline.landmarks(image, chosen)  # already there: nothing recomputed
     assert predictor_calls["shape68"].calls == 2
 
+    # the default recogniser is aligned on the 68-point shape: only faces[0] gets one more
     vectors = pipeline.embed(image, [faces[0]])
-    assert vectors.shape == (1, 128)
-    assert predictor_calls["shape5"].calls == 1 and predictor_calls["shape68"].calls == 2
-    assert faces[0].extras["shape5"].shape == (5, 2)
+    assert vectors.shape == (1, pipeline.recogniser().dim) == (1, 512)
+    assert predictor_calls["shape5"].calls == 0 and predictor_calls["shape68"].calls == 3
     np.testing.assert_array_equal(faces[0].embedding, vectors[0])
-    assert all(f.embedding is None and "shape5" not in f.extras for f in faces[1:])
-    pipeline.embed(image, [faces[0]])  # the 5-point shape is reused
+    assert all(f.embedding is None for f in faces[1:])
+    # the dlib recogniser (kept for sets enrolled with it) cuts its chip from the 5-point shape
+    dlib = DLIB_RECOGNISER
+    vectors = pipeline.embed(image, [faces[0]], dlib)
+    assert vectors.shape == (1, 128)
+    assert predictor_calls["shape5"].calls == 1 and predictor_calls["shape68"].calls == 3
+    assert faces[0].extras["shape5"].shape == (5, 2)
+    assert set(faces[0].extras["embeddings"]) == {pipeline.embedder_version, dlib}
+    assert all("shape5" not in f.extras for f in faces[1:])
+    pipeline.embed(image, [faces[0]], dlib)  # the 5-point shape is reused
     assert predictor_calls["shape5"].calls == 1
-    assert pipeline.embed(image, []).shape == (0, 128)
+    assert pipeline.embed(image, []).shape == (0, 512)
+    assert pipeline.embed(image, [], dlib).shape == (0, 128)
 
 
 @pytest.mark.models
@@ -253,7 +263,7 @@ def test_face_cut_by_left_border(pipeline: FacePipeline, shared_data: Path) -> N
     expected = whole.landmarks[:2] - (x0, 0)
     inter_ocular = float(np.linalg.norm(expected[1] - expected[0]))
     assert np.linalg.norm(eyes - expected, axis=1).max() < 0.2 * inter_ocular
-    assert pipeline.embed(crop, [face]).shape == (1, 128)
+    assert pipeline.embed(crop, [face]).shape == (1, pipeline.recogniser().dim)
 
 
 # -- OpenCV threads ----------------------------------------------------------------------

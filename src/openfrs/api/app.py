@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         store = app.state.metadata_store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
         indexes = IndexRegistry(store, settings.data_dir / INDEX_DIR,
                                 save_changes=settings.index_save_changes,
-                                save_interval_s=settings.index_save_interval_s)
+                                save_interval_s=settings.index_save_interval_s,
+                                dims=app.state.face_service.model_dims())
         indexes.start()
         app.state.face_set_service = FaceSetService(store, settings,
                                                     app.state.face_service.embedder_version, indexes)

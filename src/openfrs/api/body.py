@@ -10,7 +10,15 @@ from starlette.datastructures import UploadFile
 
 from openfrs.api.errors import short
 from openfrs.errors import FRSError
-from openfrs.media import load_image, parse_json_body, pick_image_source, read_capped
+from openfrs.media import (
+    ImageLimits,
+    load_image,
+    load_source_bytes,
+    parse_json_body,
+    pick_image_source,
+    read_capped,
+)
+from openfrs.media.picture import EncodedPicture
 
 Fields = Mapping[str, object]  # str values, bytes for uploaded files, JSON values otherwise
 
@@ -31,6 +39,14 @@ async def request_image(request: Request, fields: Fields, prefix: str = "image")
     """The decoded image the fields name (`{prefix}_base64`, `_url` or `_file`), within the
     service's image limits."""
     return await load_image(pick_image_source(fields, prefix), request.app.state.settings)
+
+
+async def request_picture(request: Request, fields: Fields, prefix: str = "image") -> EncodedPicture:
+    """The image the fields name, its header checked but its pixels left for the use case to
+    decode at the resolution it needs (largest-face paths: media/picture.py)."""
+    settings = request.app.state.settings
+    data = await load_source_bytes(pick_image_source(fields, prefix), settings)
+    return EncodedPicture(data, ImageLimits.from_settings(settings))
 
 
 async def read_fields(request: Request, max_bytes: int) -> Fields:

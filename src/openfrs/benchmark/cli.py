@@ -1,5 +1,8 @@
-"""`openfrs bench [speed|search]` — detection, embedding and compare speed with the dlib peer;
-`search` (benchmark/search.py): 1:N search at scale and LFW identification."""
+"""`openfrs bench [speed|search|import|camera|orientation]` — detection, embedding and compare
+speed with the dlib peer; `search` (benchmark/search.py): 1:N search at scale and LFW
+identification; `import` (benchmark/import_speed.py): bulk enrolment, the importer against
+add-face over HTTP; `camera` (benchmark/camera.py): compare on 12 MP photos against 480-px ones;
+`orientation` (benchmark/orientation.py): turned photos made upright by compare/search/add."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from openfrs.benchmark import http_load, peer, search
+from openfrs.benchmark import camera, http_load, import_speed, orientation, peer, search
 from openfrs.benchmark.timing import median_ms
 from openfrs.config import Settings
 from openfrs.media import ImageLimits, decode_image
@@ -22,16 +25,24 @@ PAIR = ("lfw-partial/images/Abdullah/Abdullah_0002.jpg", "lfw-partial/images/Abd
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", choices=["speed", "search"], default="speed",
-                        help="speed: detection/embedding/compare (default); search: 1:N at scale")
+    parser.add_argument("target", nargs="?", choices=["speed", "search", "import", "camera", "orientation"],
+                        default="speed",
+                        help="speed: detection/embedding/compare (default); search: 1:N at scale; "
+                             "import: bulk enrolment vs add-face over HTTP; camera: compare on "
+                             "camera-sized photos vs 480 px; orientation: turned photos in compare")
     parser.add_argument("--data", type=Path, default=DATA, help="evaluation data folder")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--requests", type=int, default=60, help="HTTP compare requests")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--no-peer", action="store_true", help="skip face_recognition (dlib)")
+    parser.add_argument("--no-candidates", action="store_true",
+                        help="skip the recognisers evaluated but not shipped (MobileFaceNet)")
     parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     search.add_arguments(parser.add_argument_group("search"))
+    import_speed.add_arguments(parser.add_argument_group("import"))
+    camera.add_arguments(parser.add_argument_group("camera"))
+    orientation.add_arguments(parser.add_argument_group("orientation"))
 
 
 def _load(path: Path, settings: Settings) -> np.ndarray:
@@ -50,8 +61,48 @@ def _bench_images(args: argparse.Namespace, settings: Settings) -> dict[str, np.
     return {"640x480": _resize(couple, 640, 480), f"{crowd.shape[1]}x{crowd.shape[0]}": crowd}
 
 
+def recogniser_speed(pipeline, image: np.ndarray, face, repeat: int) -> dict[str, float]:
+    """Faces per second of every recogniser of the pack at batch 1 and 16 (its own chip of one
+    real face, repeated), and each one's cost per face against the dlib ResNet's at batch 16
+    (the issue-13 rule: at most 1.5x)."""
+    out: dict[str, float] = {}
+    for version, recogniser in pipeline.recognisers.items():
+        label = "" if version == pipeline.embedder_version else f"[{version}]"
+        chip = pipeline.aligned_chips(image, [face], version)[0]
+        for batch in (1, 16):
+            chips = np.repeat(chip[None], batch, axis=0)
+            ms = median_ms(lambda c=chips, r=recogniser: r.embedder.embed(c), repeat)
+            out[f"embed_faces_per_s{label}[batch={batch}]"] = batch * 1000.0 / ms
+    dlib = next((v for v in pipeline.recognisers if v.startswith("dlib")), None)
+    if dlib is not None and dlib != pipeline.embedder_version:
+        out["embed_cost_per_face_default/dlib[batch=16]"] = (
+            out[f"embed_faces_per_s[{dlib}][batch=16]"] / out["embed_faces_per_s[batch=16]"])
+    return out
+
+
+def candidate_speed(pipeline, image: np.ndarray, face, repeat: int, settings: Settings) -> dict[str, float]:
+    """The same for the recognisers evaluated but not shipped (evaluation/candidates.py)."""
+    from openfrs.evaluation.candidates import mobilefacenet
+    from openfrs.evaluation.cli import DEFAULT_CACHE
+
+    out: dict[str, float] = {}
+    for candidate in mobilefacenet(settings.download_dir, DEFAULT_CACHE / "candidates", None,
+                                   progress=lambda _: None):
+        if candidate.flip:
+            continue
+        embedder = candidate.embedder
+        chip = embedder.chips(image, pipeline.shapes(image, [face], embedder.shape))[0]
+        for batch in (1, 16):
+            chips = np.repeat(chip[None], batch, axis=0)
+            ms = median_ms(lambda c=chips, e=embedder: e.embed(c), repeat)
+            out[f"embed_faces_per_s[candidate {candidate.name}][batch={batch}]"] = batch * 1000.0 / ms
+    return out
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    result = search.run(args, settings) if args.target == "search" else speed(args, settings)
+    runners = {"search": search.run, "import": import_speed.run, "camera": camera.run,
+               "orientation": orientation.run}
+    result = runners.get(args.target, speed)(args, settings)
     text = json.dumps(result, indent=2, default=float)
     print(text)
     if args.json:
@@ -78,11 +129,9 @@ def speed(args: argparse.Namespace, settings: Settings) -> dict:
 
     pair = tuple(_load(args.data / p, settings) for p in PAIR)
     face = pipeline.detect(pair[0])[0]
-    chip = pipeline.aligned_chips(pair[0], [face])[0]
-    for batch in (1, 16):
-        chips = np.repeat(chip[None], batch, axis=0)
-        ms = median_ms(lambda c=chips: pipeline.embedder.embed(c), args.repeat)
-        ours[f"embed_faces_per_s[batch={batch}]"] = batch * 1000.0 / ms
+    ours.update(recogniser_speed(pipeline, pair[0], face, args.repeat))
+    if not args.no_candidates:
+        ours.update(candidate_speed(pipeline, pair[0], face, args.repeat, settings))
     ours["compare_ms"] = median_ms(
         lambda: [service.largest_face_blocking(im) for im in pair], args.repeat
     )

@@ -48,7 +48,7 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
 
     face_service = FaceService.from_settings(settings)
     store = SQLiteMetadataStore(workdir / "openfrs.db")
-    indexes = IndexRegistry(store, workdir / "indexes")
+    indexes = IndexRegistry(store, workdir / "indexes", dims=face_service.model_dims())
     face_sets = FaceSetService(store, settings, face_service.embedder_version, indexes)
     set_faces = SetFaceService(face_sets, face_service, indexes)
 

@@ -30,7 +30,7 @@ from openfrs.benchmark.ground_truth import exact_topk, recall
 from openfrs.benchmark.timing import percentiles_ms
 from openfrs.config import Settings
 from openfrs.service.filters import parse_filter
-from openfrs.service.indexes import EMBEDDING_DIM, IndexRegistry
+from openfrs.service.indexes import DEFAULT_DIM, IndexRegistry
 from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.sqlite import SQLiteMetadataStore
 from openfrs.store.synthetic import clustered_embeddings, query_embeddings
@@ -105,8 +105,8 @@ def _cold_start(workdir: Path, set_key: int, query: np.ndarray, snapshot: bool, 
 
 
 def synthetic_run(n: int, n_queries: int, n_filtered: int, workdir: Path) -> dict:
-    vectors, identity = clustered_embeddings(n, EMBEDDING_DIM)
-    queries, _ = query_embeddings(n_queries, n, EMBEDDING_DIM)
+    vectors, identity = clustered_embeddings(n, DEFAULT_DIM)
+    queries, _ = query_embeddings(n_queries, n, DEFAULT_DIM)
     store = SQLiteMetadataStore(workdir / "openfrs.db")
     registry = IndexRegistry(store, workdir / "indexes")
     set_key = _new_set(store, "synthetic", n)

@@ -77,11 +77,13 @@ class FaceSet:
     face_number: int
     create_date: str
     external_fields: dict[str, Any] | None
+    recognition_model: str | None = None  # OpenFRS extension: the set's recogniser
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaceSet:
         return cls(data["face_set_name"], data["face_set_id"], int(data["face_set_capacity"]),
-                   int(data["face_number"]), str(data.get("create_date", "")), data.get("external_fields"))
+                   int(data["face_number"]), str(data.get("create_date", "")), data.get("external_fields"),
+                   data.get("recognition_model"))
 
 
 @dataclass(frozen=True)

@@ -54,24 +54,41 @@ class ImageLimits:
 
 def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
     """Decode JPEG/PNG/BMP/WebP bytes into a C-contiguous HxWx3 uint8 RGB array, upright."""
+    return decode_reduced(data, limits, None)[0]
+
+
+def check_header(data: bytes, limits: ImageLimits) -> str:
+    """The format, after refusing empty, unknown or oversized images from their header alone."""
     if not data:
         raise FRSError("FRS.0015", "the image data is empty")
     fmt = sniff_format(data)
     limits.check(*read_dimensions(data, fmt))
-    image = _open_and_load(data, fmt, limits)
+    return fmt
+
+
+def decode_reduced(data: bytes, limits: ImageLimits, at_least: int | None) -> tuple[np.ndarray, float]:
+    """`decode_image`, but a JPEG is decoded at the smallest scale of 1/2, 1/4, 1/8 whose longer
+    side stays at least `at_least` pixels (libjpeg's DCT scaling: a 12 MP photo at 1/4 decodes
+    in ~9 ms instead of ~45); returns (pixels, original size / decoded size). Every other format,
+    and `at_least=None`, decodes in full (scale 1.0)."""
+    fmt = check_header(data, limits)
+    image = _open_and_load(data, fmt, limits, at_least if fmt == "JPEG" else None)
     if fmt == "BMP":
         image = _drop_unused_bmp_alpha(image)
+    full_long_side = max(read_dimensions(data, fmt))
     _apply_exif_orientation(image)
-    return _to_rgb_array(image)
+    return _to_rgb_array(image), full_long_side / max(image.size)
 
 
-def _open_and_load(data: bytes, fmt: str, limits: ImageLimits) -> Image.Image:
+def _open_and_load(data: bytes, fmt: str, limits: ImageLimits, at_least: int | None = None) -> Image.Image:
     """Let Pillow parse and decode, mapping every failure of its parsers to an FRS code."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is on; refusing to decode")
     try:
         image = Image.open(io.BytesIO(data), formats=[fmt])
         limits.check(*image.size)  # Pillow's reading of the header is the one the decoder uses
+        if at_least is not None:
+            _draft(image, at_least)
         image.load()
     except FRSError:
         raise
@@ -82,6 +99,16 @@ def _open_and_load(data: bytes, fmt: str, limits: ImageLimits) -> Image.Image:
     except Exception as exc:  # noqa: BLE001 - any parser failure on client data is a client error
         raise FRSError("FRS.0015", f"the {fmt} data is corrupt or truncated") from exc
     return image
+
+
+def _draft(image: Image.Image, at_least: int) -> None:
+    """Ask the JPEG decoder for the coarsest scale keeping the longer side >= at_least."""
+    width, height = image.size
+    scale = 1
+    while scale < 8 and max(width, height) / (scale * 2) >= at_least:
+        scale *= 2
+    if scale > 1:
+        image.draft(image.mode, (-(-width // scale), -(-height // scale)))
 
 
 def _drop_unused_bmp_alpha(image: Image.Image) -> Image.Image:
@@ -113,7 +140,11 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
     if image.mode in _ALPHA_MODES or "transparency" in image.info:
         image = _flatten_on_white(image)
-    return np.array(image.convert("RGB"), dtype=np.uint8, order="C")
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    # np.asarray wraps Pillow's tobytes() (read-only); one copy makes it ours. Why not
+    # np.array(image.convert("RGB")): two more full copies (12 MP: ~125 instead of ~35 ms).
+    return np.asarray(image).copy()
 
 
 def _high_depth_to_uint8(values: np.ndarray) -> np.ndarray:

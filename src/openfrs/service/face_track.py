@@ -37,7 +37,7 @@ SAME_FACE_SHIFT = 0.5  # box widths between a detection and the followed mesh to
 class TrackedFace:
     track: Track
     face_counts: list[int]  # faces found on each frame the detector ran on
-    embeddings: np.ndarray  # (K, 128), the followed face about once a second
+    embeddings: np.ndarray  # (K, dim), the followed face about once a second
     embedding_times: list[float]
     faces: list[Face | None]  # per sampled frame: the followed face where detected, else None
     meshes: list[np.ndarray | None]  # per sampled frame: the followed face's mesh, None if not seen
@@ -123,7 +123,8 @@ def track_face(pipeline: FacePipeline, video: Video) -> TrackedFace:
             yaw[i], pitch[i], _ = pose_from_mesh(mesh)
             eye[i], mouth[i] = eye_aspect_ratio(mesh), mouth_aspect_ratio(mesh)
     track = Track(np.asarray(video.times), yaw, pitch, eye, mouth)
-    stacked = np.stack(embeddings) if embeddings else np.zeros((0, 128), np.float32)
+    stacked = (np.stack(embeddings) if embeddings
+               else np.zeros((0, pipeline.recogniser().dim), np.float32))
     return TrackedFace(track, counts, stacked, embedding_times, detected, meshes)
 
 

@@ -10,14 +10,20 @@ import numpy as np
 from openfrs.aio import gather_or_cancel
 from openfrs.config import Settings
 from openfrs.errors import FRSError
+from openfrs.media.picture import Picture, as_picture
 from openfrs.service.attributes import measure
 from openfrs.service.workers import InferencePool
-from openfrs.vision.orientation import face_to_original
+from openfrs.vision.orientation import face_to_original, scale_face
 from openfrs.vision.pack import load_verified_pack
 from openfrs.vision.pipeline import FacePipeline, PipelineOptions
 from openfrs.vision.types import Face
 
 FaceChooser = Callable[[list[Face], np.ndarray], Face]
+# Largest-face paths decode a big JPEG at >= REDUCED_SIDE px first (media/picture.py) and keep
+# that decode when its largest face is at least MIN_REDUCED_FACE px: about twice the scale of
+# the 112-px recogniser chip, so the full-resolution pixels would be averaged away anyway.
+REDUCED_SIDE = 960
+MIN_REDUCED_FACE = 160
 
 
 def largest(faces: list[Face], image: np.ndarray) -> Face:
@@ -74,30 +80,68 @@ class FaceService:
         measure(self.pipeline, oriented.image, oriented.faces, codes)
         return [face_to_original(face, oriented.angle, image.shape) for face in oriented.faces]
 
-    def largest_face_blocking(self, image: np.ndarray) -> Face:
-        """The largest face of the image with its embedding (FRS.0501 if none); blocks."""
-        return self.chosen_face_blocking(image, largest)
+    def model_dims(self) -> dict[str, int]:
+        """Embedding dimension of every loaded recogniser, by model version (for the indexes)."""
+        return {version: r.dim for version, r in self.pipeline.recognisers.items()}
 
-    def chosen_face_blocking(self, image: np.ndarray, choose: FaceChooser) -> Face:
-        """Detect, let `choose` pick one face, landmark and embed only that one; blocks."""
-        oriented = self.pipeline.detect_oriented(image, only_when_none=True)
+    def has_model(self, version: str) -> bool:
+        """Whether the loaded pack holds the recogniser a face set was enrolled with."""
+        return version in self.pipeline.recognisers
+
+    def largest_face_blocking(self, image: np.ndarray | Picture, model: str | None = None) -> Face:
+        """The largest face of the image with its embedding (FRS.0501 if none); blocks."""
+        return self.chosen_face_blocking(image, largest, model)
+
+    def chosen_face_blocking(self, image: np.ndarray | Picture, choose: FaceChooser,
+                             model: str | None = None) -> Face:
+        """Detect, let `choose` pick one face, landmark and embed only that one (by the
+        recogniser `model`, default the pack's); blocks. The largest-face rule lets big photos
+        be decoded reduced first and skip the tiles for small faces (pipeline `detect_to_embed`)."""
+        picture = as_picture(image)
+        if choose is largest:
+            found = self._largest_reduced(picture, model)
+            if found is not None:
+                return found
+        pixels = picture.full()
+        oriented = self.pipeline.detect_to_embed(pixels, largest_only=choose is largest)
         if not oriented.faces:
             raise FRSError("FRS.0501")
         face = choose(oriented.faces, oriented.image)
-        self.pipeline.embed(oriented.image, [face])
-        return face_to_original(face, oriented.angle, image.shape)
+        self.pipeline.embed(oriented.image, [face], model)
+        return face_to_original(face, oriented.angle, pixels.shape)
 
-    def embedded_faces_blocking(self, image: np.ndarray, single: bool,
-                                codes: frozenset[int] = frozenset()) -> list[Face]:
-        """Every face (or the largest when `single`) with its embedding and the asked-for
-        attributes (e.g. quality for a quality filter); may be empty."""
-        oriented = self.pipeline.detect_oriented(image, only_when_none=True)  # largest first
+    def embedded_faces_blocking(self, image: np.ndarray | Picture, single: bool,
+                                codes: frozenset[int] = frozenset(),
+                                model: str | None = None) -> list[Face]:
+        """Every face (or the largest when `single`) with its embedding by the recogniser
+        `model` and the asked-for attributes (e.g. quality for a quality filter); may be empty."""
+        picture = as_picture(image)
+        if single and not codes:  # attributes are measured at full resolution
+            found = self._largest_reduced(picture, model)
+            if found is not None:
+                return [found]
+        pixels = picture.full()
+        oriented = self.pipeline.detect_to_embed(pixels, largest_only=single)  # largest first
         chosen = oriented.faces[:1] if single else oriented.faces
-        self.pipeline.embed(oriented.image, chosen)
+        self.pipeline.embed(oriented.image, chosen, model)
         measure(self.pipeline, oriented.image, chosen, codes)
-        return [face_to_original(face, oriented.angle, image.shape) for face in chosen]
+        return [face_to_original(face, oriented.angle, pixels.shape) for face in chosen]
 
-    async def compare(self, image1: np.ndarray, image2: np.ndarray) -> Comparison:
+    def _largest_reduced(self, picture: Picture, model: str | None) -> Face | None:
+        """The largest face found in a reduced decode of a large photo, embedded there, in full
+        image coordinates; None when the photo is not reduced or its largest face is too small
+        there to embed as well as at full size (the caller then decodes every pixel)."""
+        pixels, scale = picture.reduced(REDUCED_SIDE)
+        if scale == 1.0:
+            return None
+        oriented = self.pipeline.detect_to_embed(pixels, largest_only=True)
+        face = oriented.faces[0] if oriented.faces else None
+        if face is None or min(face.box.width, face.box.height) < MIN_REDUCED_FACE:
+            return None
+        self.pipeline.embed(oriented.image, [face], model)
+        return scale_face(face_to_original(face, oriented.angle, pixels.shape), scale)
+
+    async def compare(self, image1: np.ndarray | Picture, image2: np.ndarray | Picture) -> Comparison:
         """Largest face of each image, as FRS does; similarity is the calibrated 0-1 score."""
         face1, face2 = await gather_or_cancel(
             self.pool.run(self.largest_face_blocking, image1),

@@ -16,7 +16,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ import numpy as np
 from openfrs.store.base import MetadataStore
 from openfrs.store.vectors import TieredIndex, VectorIndex
 
-EMBEDDING_DIM = 128
+DEFAULT_DIM = 128  # a set of an unknown model with no faces yet
 SAVE_SHARE = 0.05  # big sets: a snapshot is due once this share has changed (else save_changes)
 log = logging.getLogger("openfrs.index")
 
@@ -32,14 +32,19 @@ log = logging.getLogger("openfrs.index")
 class IndexRegistry:
     """Thread-safe. Each set has its own lock, held while the set's index is loaded, mutated or
     snapshotted, so one big set loading never holds up another and no committed face can slip
-    between a load and the first update."""
+    between a load and the first update.
+
+    Each set's index has the dimension of the recogniser the set records (`dims`: model version
+    -> dimension); a model not loaded takes it from the set's stored embeddings."""
 
     def __init__(self, store: MetadataStore, directory: Path | None = None,
-                 factory: Callable[[], VectorIndex] = lambda: TieredIndex(EMBEDDING_DIM),
-                 save_changes: int = 10_000, save_interval_s: float = 600.0) -> None:
+                 factory: Callable[[int], VectorIndex] = TieredIndex,
+                 save_changes: int = 10_000, save_interval_s: float = 600.0,
+                 dims: Mapping[str, int] | None = None) -> None:
         self.store = store
         self.directory = None if directory is None else Path(directory)
         self.factory = factory
+        self.dims = dict(dims or {})
         self.save_changes = save_changes
         self.save_interval_s = save_interval_s
         self._indexes: dict[int, VectorIndex] = {}
@@ -149,9 +154,10 @@ class IndexRegistry:
     def _load(self, set_key: int) -> tuple[VectorIndex, int]:
         """(index, changes not in its snapshot) from the snapshot and the store."""
         started = time.monotonic()
-        index = self._read_snapshot(set_key)
+        dim = self._dim(set_key)
+        index = self._read_snapshot(set_key, dim)
         if index is None:
-            index = self.factory()
+            index = self.factory(dim)
             changes = index.add_batches(self.store.iter_embeddings(set_key))
             how = "rebuilt from the store"
         else:
@@ -163,7 +169,15 @@ class IndexRegistry:
                  time.monotonic() - started)
         return index, changes
 
-    def _read_snapshot(self, set_key: int) -> VectorIndex | None:
+    def _dim(self, set_key: int) -> int:
+        version = self.store.face_set_model(set_key)
+        if version in self.dims:
+            return self.dims[version]
+        for _, vectors in self.store.iter_embeddings(set_key, batch=1):
+            return int(vectors.shape[1])
+        return DEFAULT_DIM
+
+    def _read_snapshot(self, set_key: int, dim: int) -> VectorIndex | None:
         if self.directory is None or not self._path(set_key).exists():
             return None
         try:
@@ -171,7 +185,7 @@ class IndexRegistry:
         except Exception:  # damaged or from another version: the store rebuilds it
             log.warning("snapshot of face set %d unreadable; rebuilding", set_key, exc_info=True)
             return None
-        return index if index.dim == EMBEDDING_DIM else None
+        return index if index.dim == dim else None
 
     def _reconcile(self, set_key: int, index: VectorIndex) -> int:
         stored = self.store.face_keys(set_key)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from openfrs.errors import FRSError
+from openfrs.media.picture import Picture
 from openfrs.service.attributes import QUALITY
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
@@ -21,6 +22,8 @@ from openfrs.service.quality_gate import parse_quality_filter, refusal_reasons
 from openfrs.service.search_params import SearchParams
 from openfrs.store.base import FaceSetFull
 from openfrs.store.records import FaceRecord, FaceSetRecord
+from openfrs.vision.calibration import Calibration
+from openfrs.vision.calibration_tables import calibration_for
 from openfrs.vision.types import Face
 
 _EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
@@ -62,7 +65,7 @@ class SetFaceService:
 
     # -- add ----------------------------------------------------------------------------
 
-    async def add(self, project_id: str, set_name: str, image: np.ndarray,
+    async def add(self, project_id: str, set_name: str, image: np.ndarray | Picture,
                   fields: dict) -> AddResult:
         face_set = await self.face_sets.get(project_id, set_name)
         self._same_model(face_set)
@@ -71,7 +74,8 @@ class SetFaceService:
         single = parse_bool(fields.get("single"), "single", default=False)
         limits = parse_quality_filter(fields.get("quality_filter"))
         codes = frozenset({QUALITY}) if limits else frozenset()
-        detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single, codes)
+        detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single, codes,
+                                             face_set.model_version)
         if not detected:
             raise FRSError("FRS.0404")
         refused: list[tuple[Face, list[str]]] = []
@@ -92,10 +96,12 @@ class SetFaceService:
         return AddResult(face_set, stored, refused, limits is not None)
 
     def _same_model(self, face_set: FaceSetRecord) -> None:
-        """Embeddings of two models are not comparable: a new face must come from the model that
-        embedded the set (a model-pack change needs the set re-enrolled)."""
-        if face_set.model_version != self.faces.embedder_version:
-            raise FRSError("FRS.0306", f"set {face_set.model_version}, loaded {self.faces.embedder_version}")
+        """Embeddings of two models are not comparable: a new face or a probe is embedded by the
+        model that embedded the set, which the pack must still hold (else: re-enrol the set,
+        `openfrs import`)."""
+        if not self.faces.has_model(face_set.model_version):
+            loaded = ", ".join(self.faces.pipeline.recognisers)
+            raise FRSError("FRS.0306", f"set {face_set.model_version}, loaded {loaded}")
 
     def _commit(self, face_set: FaceSetRecord, records: list[FaceRecord]) -> list[FaceRecord]:
         try:
@@ -187,7 +193,7 @@ class SetFaceService:
     # -- search -------------------------------------------------------------------------
 
     async def search(self, project_id: str, set_name: str, params: SearchParams,
-                     image: np.ndarray | None) -> list[SearchHit]:
+                     image: np.ndarray | Picture | None) -> list[SearchHit]:
         face_set = await self.face_sets.get(project_id, set_name)
         expr = parse_filter(params.filter, face_set.external_fields) if params.filter else None
         params.check_fields(face_set.external_fields)
@@ -195,7 +201,7 @@ class SetFaceService:
             self._same_model(face_set)
             codes = frozenset({QUALITY}) if params.quality else frozenset()
             detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, True,
-                                                 codes)
+                                                 codes, face_set.model_version)
             if not detected:
                 raise FRSError("FRS.0304", "no face in the probe image")
             reasons = refusal_reasons(detected[0], params.quality) if params.quality else []
@@ -218,12 +224,21 @@ class SetFaceService:
                 return []
         index = self.indexes.get(face_set.key)
         keys, scores = index.search(query, params.top_n, allowed)
-        similarities = self.faces.pipeline.calibration.similarity(np.clip(scores, -1.0, 1.0))
+        similarities = _calibration(face_set).similarity(np.clip(scores, -1.0, 1.0))
         records = self.store.faces_by_keys(face_set.key, [int(k) for k in keys])
         hits = [SearchHit(records[int(k)], float(s)) for k, s in zip(keys, np.atleast_1d(similarities),
                                                                      strict=True)
                 if int(k) in records and s >= params.threshold]
         return params.sorted(hits)
+
+
+def _calibration(face_set: FaceSetRecord) -> Calibration:
+    """The similarity scale of the set's model; searching by face_id needs only this, so it
+    works on a set whose model the pack no longer holds."""
+    try:
+        return calibration_for(face_set.model_version)
+    except KeyError:
+        raise FRSError("FRS.0306", f"no similarity scale for model {face_set.model_version}") from None
 
 
 def _quoted(value: str) -> str:

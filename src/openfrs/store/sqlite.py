@@ -148,6 +148,12 @@ class SQLiteMetadataStore(SQLiteDatabase):
                                      (set_key,)).fetchone()
         return int(row[0]) if row else 0
 
+    def external_image_ids(self, set_key: int) -> set[str]:
+        """Distinct image ids of the set, read from the (set_key, external_image_id) index."""
+        rows = self._reader().execute("SELECT DISTINCT external_image_id FROM faces WHERE set_key = ?",
+                                      (set_key,))
+        return {row[0] for row in rows}
+
     def get_face(self, set_key: int, face_id: str) -> FaceRecord | None:
         row = self._reader().execute(_FACE_QUERY + " WHERE set_key = ? AND face_id = ?",
                                      (set_key, face_id)).fetchone()
@@ -166,6 +172,12 @@ class SQLiteMetadataStore(SQLiteDatabase):
     def face_set_keys(self) -> list[int]:
         """Keys of every face set of every project (index warm-up and clean-up)."""
         return [row[0] for row in self._reader().execute("SELECT key FROM face_sets ORDER BY key")]
+
+    def face_set_model(self, set_key: int) -> str | None:
+        """The model version a set's faces are embedded with (None for no such set)."""
+        row = self._reader().execute("SELECT model_version FROM face_sets WHERE key = ?",
+                                     (set_key,)).fetchone()
+        return None if row is None else row[0]
 
     def face_keys(self, set_key: int) -> np.ndarray:
         """Every face key of a set, ascending: what a loaded index is checked against."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from openfrs.vision.align import face_chip
 from openfrs.vision.runtime import create_session
 
 CHIP_SIZE = 150
@@ -22,6 +23,9 @@ EMBEDDING_DIM = 128
 class DlibResnetEmbedder:
     """Runs the converted dlib ResNet on batches of aligned chips."""
 
+    shape = "shape5"  # chips are cut from dlib's 5-point shape, as dlib's own pipeline does
+    dim = EMBEDDING_DIM
+
     def __init__(self, path: Path, intra_threads: int | None = None,
                  max_batch: int = 32) -> None:
         if max_batch < 1:
@@ -30,6 +34,12 @@ class DlibResnetEmbedder:
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = self.session.get_outputs()[0].name
         self.max_batch = max_batch
+
+    def chips(self, image: np.ndarray, shapes: list[np.ndarray]) -> np.ndarray:
+        """dlib's 150x150 chips (vision/align.py) for 5-point shapes."""
+        if not shapes:
+            return np.zeros((0, CHIP_SIZE, CHIP_SIZE, 3), np.uint8)
+        return np.stack([face_chip(image, s) for s in shapes])
 
     def descriptors(self, chips: np.ndarray) -> np.ndarray:
         """Raw dlib descriptors (N, 128) float32, exactly what dlib would return."""

@@ -3,9 +3,10 @@
 Each stage runs only for the faces that need it. `detect` is the detector alone (boxes,
 scores, detector key points) for at most `max_faces` faces, largest first. Two dlib shape
 predictors follow on demand: the 68-point one (`landmarks`) gives the reported key points
-(real mouth corners) and, later, attribute geometry; the 5-point one aligns the chip exactly
-as the recogniser's reference pipeline does (it scores best on LFW) and runs inside
-`aligned_chips` / `embed`, so face-compare pays for it on the one face it embeds.
+(real mouth corners), attribute geometry and the five points ArcFace-template recognisers are
+aligned on; the 5-point one aligns dlib ResNet chips exactly as dlib's own pipeline does and
+runs only for that recogniser. Several recognisers may be loaded (vision/recognisers.py):
+`embed` uses the default unless a face set's model version asks for another.
 
 Blocking, pure compute: the service layer runs it in a worker pool, never on the event loop.
 """
@@ -17,14 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from openfrs.vision.agegender import AgeGender, AgeGenderEstimator
-from openfrs.vision.align import face_chip
 from openfrs.vision.calibration import Calibration
-from openfrs.vision.calibration_tables import calibration_for
 from openfrs.vision.detectors import build_detector
-from openfrs.vision.embedder import DlibResnetEmbedder
 from openfrs.vision.headpose import FaceMesh
-from openfrs.vision.orientation import Oriented, detect_oriented
-from openfrs.vision.pack import ModelPack
+from openfrs.vision.orientation import Oriented, detect_oriented, mesh_turn_logits, orient_for_recognition
+from openfrs.vision.pack import ModelPack, PackError
+from openfrs.vision.recognisers import Recogniser, load_recognisers
 from openfrs.vision.runtime import configure_cv2_threads
 from openfrs.vision.shape_predictor import ShapePredictor, five_points
 from openfrs.vision.silent_liveness import SilentLiveness
@@ -49,7 +48,8 @@ class FacePipeline:
 
     Stages fill a `Face` in place and skip work already done on it:
     `face.extras["shape68"]` and a NaN-free `face.landmarks` (`landmarks`),
-    `face.extras["shape5"]` (`aligned_chips` / `embed`), `face.embedding` (`embed`).
+    `face.extras["shape5"]` (dlib chips), `face.embedding` (`embed`, the last model asked) and
+    `face.extras["embeddings"][version]`.
     """
 
     def __init__(self, pack: ModelPack, options: PipelineOptions | None = None) -> None:
@@ -59,12 +59,10 @@ class FacePipeline:
         self.detector = build_detector(detector_entry, pack.root, self.options.min_face_px,
                                        self.options.intra_threads)
         self.landmarker = ShapePredictor(pack.entry("landmarks").path(pack.root))
-        self.aligner = ShapePredictor(pack.entry("aligner").path(pack.root))
-        embedder_entry = pack.entry("embedder")
-        self.embedder = DlibResnetEmbedder(embedder_entry.path(pack.root),
-                                           intra_threads=self.options.intra_threads)
-        self.embedder_version = embedder_entry.version
-        self.calibration: Calibration = calibration_for(embedder_entry.version)
+        self.recognisers = load_recognisers(pack, self.options.intra_threads)
+        self.embedder_version = next(iter(self.recognisers))  # the default, for new face sets
+        needs_shape5 = any(r.embedder.shape == "shape5" for r in self.recognisers.values())
+        self.aligner = ShapePredictor(pack.entry("aligner").path(pack.root)) if needs_shape5 else None
         self.mesh = FaceMesh.from_pack(pack, intra_threads=self.options.intra_threads)
         self.agegender = AgeGenderEstimator.from_pack(pack, intra_threads=self.options.intra_threads)
         self.agegender_version = pack.entry("agegender").version
@@ -73,7 +71,8 @@ class FacePipeline:
     def providers(self) -> list[str]:
         """Execution providers the sessions really got (a CUDA build can fall back to CPU)."""
         names: list[str] = []
-        for session in (getattr(self.detector, "session", None), self.embedder.session,
+        recognisers = [r.embedder.session for r in self.recognisers.values()]
+        for session in (getattr(self.detector, "session", None), *recognisers,
                         self.mesh.session, self.agegender.session,
                         self.silent.liveness_model.session):
             for name in session.get_providers() if session is not None else []:
@@ -81,11 +80,13 @@ class FacePipeline:
                     names.append(name)
         return names
 
-    def detect(self, image: np.ndarray) -> list[Face]:
+    def detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
         """The `max_faces` largest faces the detector reports (it owns the min-face rule),
         largest first: box (clipped to the image), score, the detector's key points (in
-        `face.landmarks` the mouth corners are NaN until `landmarks` runs). No shapes yet."""
-        faces = self.detector.detect(image)
+        `face.landmarks` the mouth corners are NaN until `landmarks` runs). No shapes yet.
+        `largest_only`: only the first face is sure to be right (it skips the fine tiles of
+        big photos when a big face is found; detectors/blazeface.py `detect_largest`)."""
+        faces = self.detector.detect_largest(image) if largest_only else self.detector.detect(image)
         # Stable sort: equal areas keep the detector's best-score-first order.
         faces.sort(key=lambda f: f.box.area, reverse=True)
         del faces[self.options.max_faces:]
@@ -96,6 +97,13 @@ class FacePipeline:
         upright first, the three turns only when that finds no convincing face (no face at all
         with `only_when_none`)."""
         return detect_oriented(self.detect, image, only_when_none)
+
+    def detect_to_embed(self, image: np.ndarray, largest_only: bool = False) -> Oriented:
+        """`detect` (largest first) in the orientation compare, search and add embed in: upright
+        unless the face mesh says the largest face is turned and the detector agrees
+        (vision/orientation.py `orient_for_recognition`, which never turned an upright LFW photo)."""
+        return orient_for_recognition(lambda im: self.detect(im, largest_only), image,
+                                      lambda im, face, angles: mesh_turn_logits(self.mesh, im, face, angles))
 
     def landmarks(self, image: np.ndarray, faces: list[Face]) -> list[Face]:
         """68-point shape (`extras["shape68"]`) and the five landmarks from it
@@ -111,15 +119,37 @@ class FacePipeline:
         """`detect` then `landmarks` on every face it returns (what face-detect reports)."""
         return self.landmarks(image, self.detect(image))
 
-    def aligned_chips(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
-        """(N, 150, 150, 3) uint8 chips aligned on the 5-point shape, which is computed for
-        the faces that lack `extras["shape5"]`."""
-        if not faces:
-            return np.zeros((0, 150, 150, 3), np.uint8)
-        for face in faces:
-            if "shape5" not in face.extras:
-                face.extras["shape5"] = self.aligner.predict(image, self._landmark_box(face))
-        return np.stack([face_chip(image, f.extras["shape5"]) for f in faces])
+    def recogniser(self, version: str | None = None) -> Recogniser:
+        """The recogniser of that model version (the default when None); PackError when this
+        pack does not hold it."""
+        found = self.recognisers.get(version or self.embedder_version)
+        if found is None:
+            raise PackError(f"the model pack has no recogniser {version!r}")
+        return found
+
+    @property
+    def calibration(self) -> Calibration:
+        """The default recogniser's similarity calibration."""
+        return self.recogniser().calibration
+
+    def aligned_chips(self, image: np.ndarray, faces: list[Face],
+                      version: str | None = None) -> np.ndarray:
+        """The recogniser's input chips for `faces`, computing the landmarks it is aligned on
+        for the faces that lack them."""
+        embedder = self.recogniser(version).embedder
+        return embedder.chips(image, self.shapes(image, faces, embedder.shape))
+
+    def shapes(self, image: np.ndarray, faces: list[Face], kind: str) -> list[np.ndarray]:
+        """The landmarks of `kind` ("shape68" or "shape5") for each face, computed where missing."""
+        if kind == "shape68":
+            self.landmarks(image, faces)
+        else:
+            if self.aligner is None:
+                raise PackError("the model pack has no 5-point aligner")
+            for face in faces:
+                if "shape5" not in face.extras:
+                    face.extras["shape5"] = self.aligner.predict(image, self._landmark_box(face))
+        return [face.extras[kind] for face in faces]
 
     def age_gender(self, image: np.ndarray, faces: list[Face]) -> list[AgeGender | None]:
         """Age and gender of each face (`extras["age_gender"]`, None when its landmark box falls
@@ -132,14 +162,16 @@ class FacePipeline:
             face.extras["age_gender"] = estimate
         return [face.extras["age_gender"] for face in faces]
 
-    def embed(self, image: np.ndarray, faces: list[Face]) -> np.ndarray:
-        """L2-normalised embeddings for `faces` (one batch through the recogniser); each
-        face's `embedding` is set too."""
+    def embed(self, image: np.ndarray, faces: list[Face], version: str | None = None) -> np.ndarray:
+        """L2-normalised embeddings of `faces` by the recogniser of `version` (default: the
+        pack's default), one batch; each face's `embedding` is set to it too."""
+        recogniser = self.recogniser(version)
         if not faces:
-            return np.zeros((0, 128), np.float32)
-        vectors = self.embedder.embed(self.aligned_chips(image, faces))
+            return np.zeros((0, recogniser.dim), np.float32)
+        vectors = recogniser.embedder.embed(self.aligned_chips(image, faces, recogniser.version))
         for face, vector in zip(faces, vectors, strict=True):
             face.embedding = vector
+            face.extras.setdefault("embeddings", {})[recogniser.version] = vector
         return vectors
 
     def _landmark_box(self, face: Face) -> Box:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from openfrs.aio import gather_or_cancel
 from openfrs.api.auth import Principal, authenticate
-from openfrs.api.body import read_fields, request_image
+from openfrs.api.body import read_fields, request_image, request_picture
 from openfrs.api.render import compare_face, detect_face
 from openfrs.service.attributes import parse_attributes
 from openfrs.service.faces import FaceService
@@ -30,7 +30,7 @@ async def face_detect(request: Request, principal: Principal = Depends(authentic
 async def face_compare(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
     image1, image2 = await gather_or_cancel(
-        request_image(request, fields, "image1"), request_image(request, fields, "image2")
+        request_picture(request, fields, "image1"), request_picture(request, fields, "image2")
     )
     result = await _service(request).compare(image1, image2)
     return {

@@ -14,7 +14,8 @@ router = APIRouter(tags=["face sets"])
 
 
 def face_set_info(record: FaceSetRecord) -> dict[str, object]:
-    """FRS FaceSetInfo; the schema is echoed in its request form {name: {"type": t}}."""
+    """FRS FaceSetInfo; the schema is echoed in its request form {name: {"type": t}}.
+    `recognition_model` (OpenFRS extension): the recogniser every face of the set is embedded with."""
     return {
         "face_set_name": record.name,
         "face_set_id": record.face_set_id,
@@ -22,6 +23,7 @@ def face_set_info(record: FaceSetRecord) -> dict[str, object]:
         "face_set_capacity": record.capacity,
         "face_number": record.face_number,
         "external_fields": {name: {"type": kind} for name, kind in record.external_fields.items()},
+        "recognition_model": record.model_version,
     }
 
 

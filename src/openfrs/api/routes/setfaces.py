@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from openfrs.api.audit import record
 from openfrs.api.auth import Principal, authenticate
-from openfrs.api.body import read_fields, read_json_object, request_image
+from openfrs.api.body import read_fields, read_json_object, request_picture
 from openfrs.api.render import bounding_box, bounding_box_of
 from openfrs.errors import FRSError
 from openfrs.service.search_params import SearchParams
@@ -39,7 +39,7 @@ def _service(request: Request) -> SetFaceService:
 async def add_faces(face_set_name: str, request: Request,
                     principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
-    image = await request_image(request, fields)
+    image = await request_picture(request, fields)
     added = await _service(request).add(principal.project_id, face_set_name, image, dict(fields))
     await record(request, principal, "addFaces", f"faceset/{face_set_name}",
                  {"face_ids": [f.face_id for f in added.faces]})
@@ -110,7 +110,7 @@ async def search_faces(face_set_name: str, request: Request,
     if any(fields.get(name) not in (None, "") for name in IMAGE_FIELDS):
         if params.face_id:
             raise FRSError("FRS.0012", "give an image or a face_id, not both")
-        image = await request_image(request, fields)
+        image = await request_picture(request, fields)
     elif not params.face_id:
         raise FRSError("FRS.0011", "image_base64, image_url, image_file or face_id")
     hits: list[SearchHit] = await _service(request).search(principal.project_id, face_set_name,
