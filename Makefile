@@ -52,6 +52,7 @@ bench-search: models
 eval: models
 	mkdir -p bench/out
 	$(BIN)/openfrs eval verification --json bench/out/verification.json
+	$(BIN)/openfrs eval fairness --json bench/out/fairness.json
 	$(BIN)/openfrs eval calibrate --json bench/out/calibrate.json
 	$(BIN)/openfrs eval attributes --json bench/out/attributes.json
 	$(BIN)/openfrs eval liveness --json bench/out/liveness.json

@@ -124,7 +124,8 @@ def test_recognition_path_never_turns_upright_photos(face_service, settings, sha
 def test_recognition_orientation_costs_one_pass_on_a_convincing_photo(face_service, settings,
                                                                       shared_data):
     """Upright with a confident upright face: one detection, no mesh; turned: the upright pass,
-    the mesh's four crops of the largest face, and one detection in the turn it names."""
+    the mesh's four crops of the largest face (after one crop, when the detector's key points
+    looked upright and the mesh had to be asked), and one detection in the turn it names."""
     from openfrs.vision.orientation import orient_for_recognition
 
     passes, mesh_calls = [], []
@@ -143,4 +144,5 @@ def test_recognition_orientation_costs_one_pass_on_a_convincing_photo(face_servi
     assert len(passes) == 1 and not mesh_calls
     passes.clear()
     oriented = orient_for_recognition(counting_detect, jpeg_turned(image, 270), counting_logits)
-    assert oriented.angle == 270 and len(passes) == 2 and mesh_calls == [(0, 90, 180, 270)]
+    assert oriented.angle == 270 and len(passes) == 2
+    assert mesh_calls in ([(0, 90, 180, 270)], [(0,), (0, 90, 180, 270)])

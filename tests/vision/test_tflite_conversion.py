@@ -18,13 +18,8 @@ import onnx
 import pytest
 from ai_edge_litert.interpreter import Interpreter
 
-from openfrs.modelpack.convert.tflite import (
-    OP_NAMES,
-    UnsupportedOpError,
-    convert,
-    read_tflite,
-    to_onnx,
-)
+from openfrs.modelpack.convert.tflite import UnsupportedOpError, convert, read_tflite, to_onnx
+from openfrs.modelpack.convert.tflite_read import OP_NAMES
 from openfrs.vision.pack import PackError
 from openfrs.vision.runtime import create_session
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from openfrs.benchmark import camera, http_load, import_speed, orientation, peer, search
-from openfrs.benchmark.timing import median_ms
+from openfrs.benchmark.timing import interleaved_medians_ms, median_ms
 from openfrs.config import Settings
 from openfrs.media import ImageLimits, decode_image
 from openfrs.service.faces import FaceService
@@ -61,18 +61,23 @@ def _bench_images(args: argparse.Namespace, settings: Settings) -> dict[str, np.
     return {"640x480": _resize(couple, 640, 480), f"{crowd.shape[1]}x{crowd.shape[0]}": crowd}
 
 
-def recogniser_speed(pipeline, image: np.ndarray, face, repeat: int) -> dict[str, float]:
-    """Faces per second of every recogniser of the pack at batch 1 and 16 (its own chip of one
-    real face, repeated), and each one's cost per face against the dlib ResNet's at batch 16
-    (the issue-13 rule: at most 1.5x)."""
-    out: dict[str, float] = {}
-    for version, recogniser in pipeline.recognisers.items():
-        label = "" if version == pipeline.embedder_version else f"[{version}]"
-        chip = pipeline.aligned_chips(image, [face], version)[0]
+def recogniser_speed(pipeline, image: np.ndarray, face, repeat: int,
+                     candidates: dict | None = None) -> dict[str, float]:
+    """Faces per second of every recogniser of the pack (and of `candidates`: label -> embedder)
+    at batch 1 and 16, on its own chip of one real face repeated, all timed in alternating
+    rounds; and the default's cost per face against the dlib ResNet's at batch 16 (issue 13's
+    rule: at most 1.5x)."""
+    embedders = {("" if v == pipeline.embedder_version else f"[{v}]"): r.embedder
+                 for v, r in pipeline.recognisers.items()}
+    embedders.update({f"[candidate {label}]": e for label, e in (candidates or {}).items()})
+    calls = {}
+    for label, embedder in embedders.items():
+        chip = embedder.chips(image, pipeline.shapes(image, [face], embedder.shape))[0]
         for batch in (1, 16):
             chips = np.repeat(chip[None], batch, axis=0)
-            ms = median_ms(lambda c=chips, r=recogniser: r.embedder.embed(c), repeat)
-            out[f"embed_faces_per_s{label}[batch={batch}]"] = batch * 1000.0 / ms
+            calls[f"{label}[batch={batch}]"] = (batch, lambda c=chips, e=embedder: e.embed(c))
+    medians = interleaved_medians_ms({key: fn for key, (_, fn) in calls.items()}, repeat)
+    out = {f"embed_faces_per_s{key}": calls[key][0] * 1000.0 / ms for key, ms in medians.items()}
     dlib = next((v for v in pipeline.recognisers if v.startswith("dlib")), None)
     if dlib is not None and dlib != pipeline.embedder_version:
         out["embed_cost_per_face_default/dlib[batch=16]"] = (
@@ -80,23 +85,13 @@ def recogniser_speed(pipeline, image: np.ndarray, face, repeat: int) -> dict[str
     return out
 
 
-def candidate_speed(pipeline, image: np.ndarray, face, repeat: int, settings: Settings) -> dict[str, float]:
-    """The same for the recognisers evaluated but not shipped (evaluation/candidates.py)."""
+def candidate_embedders(settings: Settings, threads: int) -> dict:
+    """The recognisers evaluated but not shipped (evaluation/candidates.py), by label."""
     from openfrs.evaluation.candidates import mobilefacenet
     from openfrs.evaluation.cli import DEFAULT_CACHE
 
-    out: dict[str, float] = {}
-    for candidate in mobilefacenet(settings.download_dir, DEFAULT_CACHE / "candidates", None,
-                                   progress=lambda _: None):
-        if candidate.flip:
-            continue
-        embedder = candidate.embedder
-        chip = embedder.chips(image, pipeline.shapes(image, [face], embedder.shape))[0]
-        for batch in (1, 16):
-            chips = np.repeat(chip[None], batch, axis=0)
-            ms = median_ms(lambda c=chips, e=embedder: e.embed(c), repeat)
-            out[f"embed_faces_per_s[candidate {candidate.name}][batch={batch}]"] = batch * 1000.0 / ms
-    return out
+    return {c.name: c.embedder for c in mobilefacenet(settings.download_dir, DEFAULT_CACHE / "candidates",
+                                                      threads, progress=lambda _: None) if not c.flip}
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -129,9 +124,14 @@ def speed(args: argparse.Namespace, settings: Settings) -> dict:
 
     pair = tuple(_load(args.data / p, settings) for p in PAIR)
     face = pipeline.detect(pair[0])[0]
-    ours.update(recogniser_speed(pipeline, pair[0], face, args.repeat))
-    if not args.no_candidates:
-        ours.update(candidate_speed(pipeline, pair[0], face, args.repeat, settings))
+    candidates = None if args.no_candidates else candidate_embedders(settings, threads)
+    ours.update(recogniser_speed(pipeline, pair[0], face, 3 * args.repeat, candidates))
+    # and as the server runs them: one single-threaded session per worker
+    single = FaceService.from_settings(settings.model_copy(update={"intra_threads": 1}))
+    singles = None if args.no_candidates else candidate_embedders(settings, 1)
+    ours.update({f"{key}[threads=1]": value for key, value in recogniser_speed(
+        single.pipeline, pair[0], single.pipeline.detect(pair[0])[0], 3 * args.repeat, singles).items()})
+    single.pool.shutdown()
     ours["compare_ms"] = median_ms(
         lambda: [service.largest_face_blocking(im) for im in pair], args.repeat
     )

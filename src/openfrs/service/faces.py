@@ -134,7 +134,7 @@ class FaceService:
         pixels, scale = picture.reduced(REDUCED_SIDE)
         if scale == 1.0:
             return None
-        oriented = self.pipeline.detect_to_embed(pixels, largest_only=True)
+        oriented = self.pipeline.detect_to_embed(pixels, largest_only=True, min_face=MIN_REDUCED_FACE)
         face = oriented.faces[0] if oriented.faces else None
         if face is None or min(face.box.width, face.box.height) < MIN_REDUCED_FACE:
             return None

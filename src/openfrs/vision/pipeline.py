@@ -80,13 +80,16 @@ class FacePipeline:
                     names.append(name)
         return names
 
-    def detect(self, image: np.ndarray, largest_only: bool = False) -> list[Face]:
+    def detect(self, image: np.ndarray, largest_only: bool = False,
+               min_face: float | None = None) -> list[Face]:
         """The `max_faces` largest faces the detector reports (it owns the min-face rule),
         largest first: box (clipped to the image), score, the detector's key points (in
         `face.landmarks` the mouth corners are NaN until `landmarks` runs). No shapes yet.
         `largest_only`: only the first face is sure to be right (it skips the fine tiles of
-        big photos when a big face is found; detectors/blazeface.py `detect_largest`)."""
-        faces = self.detector.detect_largest(image) if largest_only else self.detector.detect(image)
+        big photos when a big face is found; detectors/blazeface.py `detect_largest`), and with
+        `min_face` it does not look for faces smaller than that."""
+        faces = (self.detector.detect_largest(image, min_face) if largest_only
+                 else self.detector.detect(image))
         # Stable sort: equal areas keep the detector's best-score-first order.
         faces.sort(key=lambda f: f.box.area, reverse=True)
         del faces[self.options.max_faces:]
@@ -98,11 +101,12 @@ class FacePipeline:
         with `only_when_none`)."""
         return detect_oriented(self.detect, image, only_when_none)
 
-    def detect_to_embed(self, image: np.ndarray, largest_only: bool = False) -> Oriented:
+    def detect_to_embed(self, image: np.ndarray, largest_only: bool = False,
+                        min_face: float | None = None) -> Oriented:
         """`detect` (largest first) in the orientation compare, search and add embed in: upright
         unless the face mesh says the largest face is turned and the detector agrees
         (vision/orientation.py `orient_for_recognition`, which never turned an upright LFW photo)."""
-        return orient_for_recognition(lambda im: self.detect(im, largest_only), image,
+        return orient_for_recognition(lambda im: self.detect(im, largest_only, min_face), image,
                                       lambda im, face, angles: mesh_turn_logits(self.mesh, im, face, angles))
 
     def landmarks(self, image: np.ndarray, faces: list[Face]) -> list[Face]:

@@ -150,7 +150,7 @@ class BlazeFaceDetector:
         views = self._views(*image.shape[1::-1])
         return self._faces(image, [self._candidates(image, views, [])])
 
-    def detect_largest(self, image: np.ndarray) -> list[Face]:
+    def detect_largest(self, image: np.ndarray, min_face: float | None = None) -> list[Face]:
         """Faces that surely hold the image's largest one (compare and search use no other),
         at a fraction of `detect`'s cost on big photos with a big face.
 
@@ -159,9 +159,11 @@ class BlazeFaceDetector:
         found, recall permitting, so once one that big is among the faces found no face still
         unseen can be larger and the finer levels, there for small faces, are skipped. A small
         face in a big photo is still found: the levels then all run, which gives `detect`'s
-        answer (to float rounding: the batches differ) at `detect`'s cost.
+        answer (to float rounding: the batches differ) at `detect`'s cost. `min_face` (above the
+        detector's own) drops the levels only smaller faces need, for a caller that has no use
+        for them (a reduced decode whose small faces it looks for in the full image anyway).
         """
-        views = self._views(*image.shape[1::-1])
+        views = self._views(*image.shape[1::-1], max(min_face or 0.0, self.min_face))
         found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         chain: list[np.ndarray] = []
         for side, level in _levels(views):
@@ -175,8 +177,9 @@ class BlazeFaceDetector:
         """Face size (px) above which views of `view_side` px find a face (see LARGEST_TRUST)."""
         return LARGEST_TRUST * self.spec.model_min_px * view_side / self.spec.input_size
 
-    def _views(self, width: int, height: int) -> list[View]:
-        views = plan_views(width, height, self.min_face, self.spec.model_min_px, self.spec.input_size)
+    def _views(self, width: int, height: int, min_face: float | None = None) -> list[View]:
+        views = plan_views(width, height, min_face or self.min_face, self.spec.model_min_px,
+                           self.spec.input_size)
         return views if self.tile else views[:2]  # context + whole image
 
     def _candidates(self, image: np.ndarray, views: list[View], chain: list[np.ndarray]
