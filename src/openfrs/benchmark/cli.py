@@ -18,6 +18,7 @@ from openfrs.benchmark import camera, http_load, import_speed, orientation, peer
 from openfrs.benchmark.timing import interleaved_medians_ms, median_ms
 from openfrs.config import Settings
 from openfrs.media import ImageLimits, decode_image
+from openfrs.modelpack.install import DLIB_RECOGNISER
 from openfrs.service.faces import FaceService
 
 DATA = Path("../shared/data")
@@ -78,10 +79,9 @@ def recogniser_speed(pipeline, image: np.ndarray, face, repeat: int,
             calls[f"{label}[batch={batch}]"] = (batch, lambda c=chips, e=embedder: e.embed(c))
     medians = interleaved_medians_ms({key: fn for key, (_, fn) in calls.items()}, repeat)
     out = {f"embed_faces_per_s{key}": calls[key][0] * 1000.0 / ms for key, ms in medians.items()}
-    dlib = next((v for v in pipeline.recognisers if v.startswith("dlib")), None)
-    if dlib is not None and dlib != pipeline.embedder_version:
+    if DLIB_RECOGNISER in pipeline.recognisers and pipeline.embedder_version != DLIB_RECOGNISER:
         out["embed_cost_per_face_default/dlib[batch=16]"] = (
-            out[f"embed_faces_per_s[{dlib}][batch=16]"] / out["embed_faces_per_s[batch=16]"])
+            out[f"embed_faces_per_s[{DLIB_RECOGNISER}][batch=16]"] / out["embed_faces_per_s[batch=16]"])
     return out
 
 

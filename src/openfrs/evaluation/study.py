@@ -20,19 +20,25 @@ import numpy as np
 
 from openfrs.config import Settings
 from openfrs.evaluation import datasets
-from openfrs.evaluation.candidates import Candidate, mobilefacenet, pack_candidates
+from openfrs.evaluation.candidates import (
+    DLIB,
+    FR_FEATURE,
+    MOBILEFACENET,
+    Candidate,
+    mobilefacenet,
+    pack_candidates,
+)
 from openfrs.evaluation.embedding_cache import embedded
 from openfrs.evaluation.recognition import Embedded, identity_pairs
 from openfrs.service.faces import FaceService
 
-REFEREES = ("fr_feature-0.0.1", "mobilefacenet")
+REFEREES = (FR_FEATURE, MOBILEFACENET)
 REFEREE_MARGIN = 0.05
 # One LFW labelling error: the same photograph filed under two names (cosine ~0.96 in every model).
 LFW_KNOWN_ERRORS = frozenset({("Andrew_Caldecott/Andrew_Caldecott_0001.jpg",
                                "Andrew_Gilligan/Andrew_Gilligan_0001.jpg")})
 # Score fusions evaluated (members' scores z-normalised on LFW impostors, then averaged).
-FUSIONS = {"fr_feature+dlib": ("fr_feature-0.0.1", "dlib"),
-           "fr_feature+mobilefacenet": ("fr_feature-0.0.1", "mobilefacenet")}
+FUSIONS = {"fr_feature+dlib": (FR_FEATURE, DLIB), "fr_feature+mobilefacenet": (FR_FEATURE, MOBILEFACENET)}
 
 
 @dataclass

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from openfrs.evaluation.metrics import threshold_at_far
+
 TAIL_SHARE = 0.01  # the highest 1% of scores are modelled
 MIN_TAIL, MAX_TAIL = 50, 20_000
 
@@ -57,8 +59,6 @@ def fit_tail(scores: np.ndarray, share: float = TAIL_SHARE) -> Tail:
 def threshold(scores: np.ndarray, far: float, resolved_pairs: float = 10.0) -> tuple[float, str]:
     """(cosine threshold at `far`, how it was found): measured when the set holds at least
     `resolved_pairs` / far pairs, else from the tail model."""
-    from openfrs.evaluation.metrics import threshold_at_far
-
     if scores.size >= resolved_pairs / far:
         return threshold_at_far(scores, far), "measured"
     return fit_tail(scores).threshold(far), "tail model"

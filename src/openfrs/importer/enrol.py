@@ -1,6 +1,7 @@
-"""The enrolment loop: N images in flight, each read and decoded in a thread, then added through
-SetFaceService.add (the one place the add-face rules live: model version, field values,
-capacity, the largest face), whose inference runs in the service's bounded pool."""
+"""The enrolment loop: N images in flight, each read (and its header checked) in a thread, then
+added through SetFaceService.add (the one place the add-face rules live: model version, field
+values, capacity, the largest face), which decodes it as the API's requests are decoded (a big
+JPEG reduced first: media/picture.py) and runs its inference in the service's bounded pool."""
 
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
-import numpy as np
-
 from openfrs.errors import FRSError
 from openfrs.importer.outcomes import DUPLICATE, ENROLLED, NOT_ATTEMPTED, REFUSED, SKIPPED, Outcome
 from openfrs.importer.progress import Progress
 from openfrs.importer.sources import UNREADABLE, SourceItem
-from openfrs.media import ImageLimits, decode_image
+from openfrs.media import ImageLimits
+from openfrs.media.picture import EncodedPicture
 from openfrs.service.setfaces import AddResult, SetFaceService
 
 log = logging.getLogger("openfrs.import")
@@ -113,22 +113,22 @@ class Enroller:
         self.counts.update(o.status for o in outcomes if o is not None)
         progress = self._progress = Progress(len(items), len(todo), self.progress_stream)
         queue = iter(todo)
-        decoder = ThreadPoolExecutor(self.workers, thread_name_prefix="openfrs-import-decode")
+        reader = ThreadPoolExecutor(self.workers, thread_name_prefix="openfrs-import-read")
         try:
-            await asyncio.gather(*(self._worker(queue, items, outcomes, decoder)
+            await asyncio.gather(*(self._worker(queue, items, outcomes, reader)
                                    for _ in range(min(self.workers, len(todo)))))
         finally:
-            decoder.shutdown(wait=True, cancel_futures=True)
+            reader.shutdown(wait=True, cancel_futures=True)
             progress.close(self.counts, self.attempted)
         return [o or _outcome(items[i], NOT_ATTEMPTED, message=self.stop_reason or "")
                 for i, o in enumerate(outcomes)]
 
     async def _worker(self, queue: Iterator[int], items: list[SourceItem],
-                      outcomes: list[Outcome | None], decoder: ThreadPoolExecutor) -> None:
+                      outcomes: list[Outcome | None], reader: ThreadPoolExecutor) -> None:
         for index in queue:  # one iterator shared by every worker: each item is taken once
             if self.stop_reason == "interrupted":
                 return
-            outcome = await self._enrol(items[index], decoder)
+            outcome = await self._enrol(items[index], reader)
             outcomes[index] = outcome
             self.counts[outcome.status] += 1
             self.attempted += 1
@@ -137,12 +137,12 @@ class Enroller:
             if self.on_outcome is not None:
                 self.on_outcome(self, outcome)
 
-    async def _enrol(self, item: SourceItem, decoder: ThreadPoolExecutor) -> Outcome:
+    async def _enrol(self, item: SourceItem, reader: ThreadPoolExecutor) -> Outcome:
         if self._blocked is not None:
             return _outcome(item, REFUSED, self._blocked.code, self._blocked.message)
         assert item.path is not None
         try:
-            image = await asyncio.get_running_loop().run_in_executor(decoder, self._decode, item.path)
+            image = await asyncio.get_running_loop().run_in_executor(reader, self._read, item.path)
             added = await self._add(image, item)
         except FRSError as exc:
             if exc.code in SET_REFUSALS:
@@ -158,16 +158,16 @@ class Enroller:
             return _outcome(item, REFUSED, "quality", ", ".join(reasons))
         return _outcome(item, ENROLLED, face_id=added.faces[0].face_id)
 
-    def _decode(self, path: Path) -> np.ndarray:
+    def _read(self, path: Path) -> EncodedPicture:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode):  # a FIFO named x.jpg would block the read for ever
             raise OSError(errno.EINVAL, "not a regular file")
         size = status.st_size
         if size > self.max_bytes:  # the API's body limit (a multipart upload carries raw bytes)
             raise FRSError("FRS.0017", f"{self.max_bytes} bytes (the file has {size})")
-        return decode_image(path.read_bytes(), self.limits)
+        return EncodedPicture(path.read_bytes(), self.limits)
 
-    async def _add(self, image: np.ndarray, item: SourceItem) -> AddResult:
+    async def _add(self, image: EncodedPicture, item: SourceItem) -> AddResult:
         fields = {"external_image_id": item.image_id, "single": True, "external_fields": item.fields}
         wait = RETRY_FIRST_S
         while True:

@@ -57,13 +57,15 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
     return decode_reduced(data, limits, None)[0]
 
 
-def check_header(data: bytes, limits: ImageLimits) -> str:
-    """The format, after refusing empty, unknown or oversized images from their header alone."""
+def check_header(data: bytes, limits: ImageLimits) -> tuple[str, tuple[int, int]]:
+    """(format, (width, height)), after refusing empty, unknown or oversized images from their
+    header alone."""
     if not data:
         raise FRSError("FRS.0015", "the image data is empty")
     fmt = sniff_format(data)
-    limits.check(*read_dimensions(data, fmt))
-    return fmt
+    size = read_dimensions(data, fmt)
+    limits.check(*size)
+    return fmt, size
 
 
 def decode_reduced(data: bytes, limits: ImageLimits, at_least: int | None) -> tuple[np.ndarray, float]:
@@ -71,13 +73,12 @@ def decode_reduced(data: bytes, limits: ImageLimits, at_least: int | None) -> tu
     side stays at least `at_least` pixels (libjpeg's DCT scaling: a 12 MP photo at 1/4 decodes
     in ~9 ms instead of ~45); returns (pixels, original size / decoded size). Every other format,
     and `at_least=None`, decodes in full (scale 1.0)."""
-    fmt = check_header(data, limits)
+    fmt, size = check_header(data, limits)
     image = _open_and_load(data, fmt, limits, at_least if fmt == "JPEG" else None)
     if fmt == "BMP":
         image = _drop_unused_bmp_alpha(image)
-    full_long_side = max(read_dimensions(data, fmt))
-    _apply_exif_orientation(image)
-    return _to_rgb_array(image), full_long_side / max(image.size)
+    _apply_exif_orientation(image)  # may swap the sides: compare the longer ones
+    return _to_rgb_array(image), max(size) / max(image.size)
 
 
 def _open_and_load(data: bytes, fmt: str, limits: ImageLimits, at_least: int | None = None) -> Image.Image:

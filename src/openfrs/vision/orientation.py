@@ -18,11 +18,12 @@ face mesh's face probability on the largest face's crop turned back by each angl
 
 Measured on all 1,044 LFW photos and the 27 crowd photos with a face, each upright and turned
 by 90, 180 and 270 (np.rot90, stored as JPEG), through FaceService.largest_face_blocking
-(`openfrs bench orientation --old-path`): upright photos turned: 0 of 1,071; turned photos
-brought back upright: LFW 99.1% (90), 99.0% (180), 99.4% (270), crowd 100%, 93%, 100%
-(the former rule: LFW 34%, 22%, 34%); median cosine to the upright photo's embedding 0.998.
+(`openfrs bench orientation --old-path`, 2026-12-02): upright photos turned: 0 of 1,071; turned
+photos brought back upright: LFW 99.3% (90), 99.1% (180), 99.4% (270), crowd 100% in each
+(the former rule: LFW 34%, 22%, 35%); median cosine to the upright photo's embedding 0.998.
 Extra cost on an upright photo: none when its largest face scores >= CONFIDENT with upright key
-points (~60% of LFW), else one mesh batch of four 192-px crops (~10-15 ms on one core).
+points (~60% of LFW); one 192-px mesh crop when the mesh is sure it is upright
+(MESH_SURE_UPRIGHT); else one batch of four crops (~10-15 ms on one core).
 
 `face_angle` follows FRS: how far the face is turned clockwise in the image as given
 (0, 90, 180, 270); turning the image counterclockwise by it makes the face upright.
@@ -209,25 +210,15 @@ def box_to_original(box: Box, angle: int, shape: tuple[int, ...]) -> Box:
 def face_to_original(face: Face, angle: int, shape: tuple[int, ...]) -> Face:
     """A copy of `face` with its geometry in the original image and `extras["face_angle"]`;
     the embedding (computed on the upright image) is kept as is."""
-    extras = dict(face.extras, face_angle=angle)
     if not angle:
-        return replace(face, extras=extras)
-    for key in ("shape68", "shape5"):
-        if key in extras:
-            extras[key] = point_to_original(extras[key], angle, shape)
-    if "mesh468" in extras:  # x, y turn with the image; depth does not
-        mesh = extras["mesh468"]
-        extras["mesh468"] = np.column_stack([point_to_original(mesh[:, :2], angle, shape), mesh[:, 2]])
-    if "head_pose" in extras:  # roll is measured in the image: it turns with it
-        yaw, pitch, roll = extras["head_pose"]
-        extras["head_pose"] = (yaw, pitch, (roll + angle + 180.0) % 360.0 - 180.0)
-    if "keypoints" in extras:
-        extras["keypoints"] = {name: tuple(point_to_original(np.array(xy), angle, shape)[0].tolist())
-                               for name, xy in extras["keypoints"].items()}
-    if "detector_box" in extras:
-        extras["detector_box"] = box_to_original(extras["detector_box"], angle, shape)
-    return replace(face, box=box_to_original(face.box, angle, shape),
-                   landmarks=point_to_original(face.landmarks, angle, shape), extras=extras)
+        return replace(face, extras=dict(face.extras, face_angle=angle))
+    moved = _moved(face, lambda points: point_to_original(points, angle, shape),
+                   lambda box: box_to_original(box, angle, shape))
+    moved.extras["face_angle"] = angle
+    if "head_pose" in moved.extras:  # roll is measured in the image: it turns with it
+        yaw, pitch, roll = moved.extras["head_pose"]
+        moved.extras["head_pose"] = (yaw, pitch, (roll + angle + 180.0) % 360.0 - 180.0)
+    return moved
 
 
 def scale_face(face: Face, scale: float) -> Face:
@@ -236,23 +227,25 @@ def scale_face(face: Face, scale: float) -> Face:
     the embedding and the angles stay as they are."""
     if scale == 1.0:
         return face
+    return _moved(face, lambda points: ((np.asarray(points, np.float32) + 0.5) * scale - 0.5),
+                  lambda b: Box(b.x1 * scale, b.y1 * scale, b.x2 * scale, b.y2 * scale), depth=scale)
 
-    def points(values: np.ndarray) -> np.ndarray:
-        return ((np.asarray(values, np.float32) + 0.5) * scale - 0.5).astype(np.float32)
 
-    def box(b: Box) -> Box:  # box edges are continuous coordinates: they scale as they are
-        return Box(b.x1 * scale, b.y1 * scale, b.x2 * scale, b.y2 * scale)
-
+def _moved(face: Face, point: Callable[[np.ndarray], np.ndarray], box: Callable[[Box], Box],
+           depth: float = 1.0) -> Face:
+    """A copy of `face` with every point it carries mapped by `point` ((N, 2) -> (N, 2)), its
+    boxes by `box`, and the mesh's depth multiplied by `depth`."""
     extras = dict(face.extras)
     for key in ("shape68", "shape5"):
         if key in extras:
-            extras[key] = points(extras[key])
+            extras[key] = point(extras[key]).astype(np.float32)
     if "mesh468" in extras:
         mesh = np.asarray(extras["mesh468"], np.float32)
-        extras["mesh468"] = np.column_stack([points(mesh[:, :2]), mesh[:, 2] * scale])
+        extras["mesh468"] = np.column_stack([point(mesh[:, :2]), mesh[:, 2] * depth]).astype(np.float32)
     if "keypoints" in extras:
-        extras["keypoints"] = {name: tuple(points(np.array(xy)).tolist())
+        extras["keypoints"] = {name: tuple(point(np.asarray(xy, np.float32).reshape(1, 2))[0].tolist())
                                for name, xy in extras["keypoints"].items()}
     if "detector_box" in extras:
         extras["detector_box"] = box(extras["detector_box"])
-    return replace(face, box=box(face.box), landmarks=points(face.landmarks), extras=extras)
+    return replace(face, box=box(face.box), landmarks=point(face.landmarks).astype(np.float32),
+                   extras=extras)
