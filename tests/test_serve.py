@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 
 import httpx
@@ -28,3 +29,28 @@ def test_serve_answers_face_detect_on_the_crowd_photo(settings, model_pack_dir: 
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_second_server_on_the_same_data_dir_is_refused(settings, model_pack_dir: Path, tmp_path: Path):
+    """The embedded store serves from one process: a second `openfrs serve` on a data dir a live
+    server holds exits at once and says why; after the first is killed (-9, no clean-up) the
+    data dir is free again."""
+    import subprocess
+    import sys
+
+    data_dir = tmp_path / "data"
+    first = start_server(free_port(), data_dir, settings.model_dir)
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "openfrs.cli", "--model-dir", str(settings.model_dir), "serve",
+             "--port", str(free_port()), "--data-dir", str(data_dir)],
+            capture_output=True, text=True, timeout=60, env={**os.environ, "OPENFRS_AUTH": "off"})
+        assert second.returncode == 1
+        assert "in use by openfrs server (pid" in second.stderr and str(data_dir.resolve()) in second.stderr
+        assert f"pid {first.pid}" in second.stderr
+    finally:
+        first.kill()
+        first.wait(timeout=20)
+    again = start_server(free_port(), data_dir, settings.model_dir)  # the kernel dropped the lock
+    again.terminate()
+    again.wait(timeout=20)

@@ -1,57 +1,156 @@
 """`openfrs admin ...`: projects, credentials, users, sub-services, QPS, usage and audit, on the
 same --data-dir as the server (also while it runs: the accounts database is shared in WAL mode and
-the server caches nothing of it). Every command prints JSON, so scripts can read it."""
+the server caches nothing of it). Every command prints JSON on stdout (create-credential and
+rotate-credential also shell `export` lines), and says on stderr which data dir it used.
+
+Exit codes: 0 done; 1 refused (an unknown name, a name taken, a project that still has face
+sets, ...); 2 a usage error (options, no terminal for a password, a folder without OpenFRS data);
+141 stdout closed before everything was printed (`| head`), as a process killed by SIGPIPE.
+This module parses and prints; the rules are service/tenancy.py's.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
+import math
+import os
+import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 from openfrs.config import Settings
 from openfrs.errors import FRSError
-from openfrs.service.tenancy import SERVICES, Tenancy
+from openfrs.service.tenancy import (
+    ACCOUNTS_FILE,
+    ROTATION_GRACE_S,
+    SERVICES,
+    IssuedCredential,
+    Tenancy,
+    audit_document,
+    check_day,
+    time_text,
+)
+
+MAX_AUDIT_PAGE = 1000
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a C tool killed by a closed pipe
+
+
+class UsageError(Exception):
+    """The command line cannot be run as given (exit 2)."""
+
+
+# -- argument types: argparse reports their errors as usage errors (exit 2) -----------------------
+
+def _qps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: calls per second are a number >= 0 "
+                                         "(0: the server's default)")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of seconds >= 0")
+    return value
+
+
+def _day(text: str) -> str:
+    try:
+        return check_day(text, "the date")
+    except FRSError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
+def _int_from(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: an integer from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
+# -- the parser ------------------------------------------------------------------------------------
+
+def _where(parser: argparse.ArgumentParser) -> None:
+    """--data-dir and --init, accepted before and after the sub-command. SUPPRESS: a parser that
+    is not given the option sets nothing, so it never overwrites a value given earlier (argparse
+    copies every sub-parser default over the parent's value)."""
+    parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                        help="the server's data dir (default: OPENFRS_DATA_DIR, else ./data)")
+    parser.add_argument("--init", action="store_true", default=argparse.SUPPRESS,
+                        help="start a new accounts store if the data dir holds none")
 
 
 def add_arguments(admin: argparse.ArgumentParser) -> None:
-    admin.add_argument("--data-dir", default=None, help="the server's data dir (default ./data)")
+    _where(admin)
+    where = argparse.ArgumentParser(add_help=False)
+    _where(where)
     sub = admin.add_subparsers(dest="admin_command", required=True)
-    sub.add_parser("create-project").add_argument("name")
-    sub.add_parser("create-credential").add_argument("--project", required=True)
-    user = sub.add_parser("create-user")
-    user.add_argument("--project", required=True)
-    user.add_argument("name")
-    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    sub.add_parser("list-projects")
-    for name in ("list-credentials", "list-users"):
-        sub.add_parser(name).add_argument("--project", default=None)
-    for name in ("disable-project", "enable-project"):
-        sub.add_parser(name).add_argument("project")
-    for name in ("disable-credential", "enable-credential"):
-        sub.add_parser(name).add_argument("ak")
-    for name in ("disable-user", "enable-user"):
-        parser = sub.add_parser(name)
-        parser.add_argument("--project", required=True)
-        parser.add_argument("name")
-    for name in ("enable-service", "disable-service"):
-        parser = sub.add_parser(name)
-        parser.add_argument("--project", required=True)
-        parser.add_argument("service", choices=SERVICES)
-    qps = sub.add_parser("set-qps", help="the project's calls per second per API (0: server default)")
-    qps.add_argument("--project", required=True)
-    qps.add_argument("qps", type=float)
-    usage = sub.add_parser("usage")
-    usage.add_argument("--project", required=True)
-    usage.add_argument("--start", default="0000-00-00")
-    usage.add_argument("--end", default="9999-99-99")
-    audit = sub.add_parser("audit")
-    audit.add_argument("--project", default=None)
-    audit.add_argument("--action", default=None)
-    audit.add_argument("--after", type=int, default=0)
-    audit.add_argument("--limit", type=int, default=100)
 
+    def command(name: str, help: str | None = None) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[where], help=help)
+
+    def in_project(name: str, help: str | None = None) -> argparse.ArgumentParser:
+        parser = command(name, help)
+        parser.add_argument("--project", required=True, help="project name or id")
+        return parser
+
+    command("create-project").add_argument("name")
+    command("delete-project", help="only a project without face sets").add_argument("project")
+    for name in ("disable-project", "enable-project"):
+        command(name).add_argument("project")
+    command("list-projects")
+
+    create = in_project("create-credential", help="a new AK/SK (the SK is shown only now)")
+    rotate = command("rotate-credential", help="a new AK/SK; the old one signs --grace-s more")
+    rotate.add_argument("ak")
+    rotate.add_argument("--grace-s", type=_seconds, default=ROTATION_GRACE_S,
+                        help=f"seconds the old key keeps working (default {ROTATION_GRACE_S:g})")
+    for parser in (create, rotate):
+        parser.add_argument("--format", choices=("json", "env"), default="json",
+                            help="env: shell export lines, for eval \"$(...)\"")
+    for name in ("disable-credential", "enable-credential", "delete-credential"):
+        command(name).add_argument("ak")
+
+    for name in ("create-user", "reset-password"):
+        parser = in_project(name)
+        parser.add_argument("name")
+        parser.add_argument("--password-stdin", action="store_true",
+                            help="read the password from stdin's first line (no terminal needed)")
+    for name in ("disable-user", "enable-user", "delete-user"):
+        in_project(name).add_argument("name")
+    for name in ("list-credentials", "list-users"):
+        command(name).add_argument("--project", default=None)
+
+    for name in ("enable-service", "disable-service"):
+        in_project(name).add_argument("service", choices=SERVICES)
+    in_project("set-qps", help="the project's calls per second per API (0: server default)").add_argument(
+        "qps", type=_qps)
+    usage = in_project("usage", help="successful and throttled calls per day and API")
+    usage.add_argument("--start", type=_day, default=None, help="YYYY-MM-DD (inclusive)")
+    usage.add_argument("--end", type=_day, default=None, help="YYYY-MM-DD (inclusive)")
+    audit = command("audit", help="the audit log, oldest first")
+    audit.add_argument("--project", default=None, help="name or id (also a deleted project's id)")
+    audit.add_argument("--action", default=None, help="e.g. createCredential (any case)")
+    audit.add_argument("--after", type=_int_from(0, 2**62), default=0, help="the seq to start after")
+    audit.add_argument("--limit", type=_int_from(1, MAX_AUDIT_PAGE), default=100)
+
+
+# -- the commands ----------------------------------------------------------------------------------
 
 def _project_json(tenancy: Tenancy, key: str) -> dict:
     project = tenancy.project(key)
@@ -59,21 +158,74 @@ def _project_json(tenancy: Tenancy, key: str) -> dict:
                                             tenancy.store.services(project.project_id).items()}}
 
 
-def _execute(tenancy: Tenancy, args: argparse.Namespace) -> object:
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UsageError("no terminal to ask the password on: pipe it with --password-stdin, e.g. "
+                         f"printf '%s\\n' \"$PASSWORD\" | openfrs admin {args.admin_command} "
+                         f"--project {shlex.quote(args.project)} {shlex.quote(args.name)} --password-stdin")
+    try:
+        password = getpass.getpass("Password: ")
+        repeated = getpass.getpass("Repeat it: ")
+    except EOFError:  # Ctrl-D at the prompt
+        raise UsageError("no password given") from None
+    if repeated != password:
+        raise UsageError("the two passwords differ")
+    return password
+
+
+def _credential_out(issued: IssuedCredential, form: str, extra: dict) -> object:
+    if form == "env":
+        return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in (
+            ("OPENFRS_PROJECT_ID", issued.project_id), ("OPENFRS_AK", issued.ak),
+            ("OPENFRS_SK", issued.sk)))
+    return {**asdict(issued), **extra}
+
+
+def _face_set_names(data_dir: Path) -> Callable[[str], list[str]]:
+    """The face sets a project owns in the server's metadata store (none when it has no store)."""
+    def names(project_id: str) -> list[str]:
+        from openfrs.api.app import METADATA_FILE
+        from openfrs.store.sqlite import SQLiteMetadataStore
+
+        if not (data_dir / METADATA_FILE).exists():
+            return []
+        store = SQLiteMetadataStore(data_dir / METADATA_FILE)
+        try:
+            return [record.name for record in store.list_face_sets(project_id)]
+        finally:
+            store.close()
+
+    return names
+
+
+def _execute(tenancy: Tenancy, args: argparse.Namespace, data_dir: Path) -> object:
+    """The command's output: an object printed as JSON, or a str printed as it is."""
     command = args.admin_command
     if command == "create-project":
         return _project_json(tenancy, tenancy.create_project(args.name).project_id)
-    if command == "create-credential":
-        return asdict(tenancy.create_credential(args.project))  # the only time the SK is shown
+    if command == "delete-project":
+        project = tenancy.delete_project(args.project, _face_set_names(data_dir))
+        return {"project_id": project.project_id, "name": project.name, "deleted": True}
+    if command == "create-credential":  # the only time the SK is shown
+        return _credential_out(tenancy.create_credential(args.project), args.format, {})
+    if command == "rotate-credential":
+        rotation = tenancy.rotate_credential(args.ak, args.grace_s)
+        return _credential_out(rotation.issued, args.format, {
+            "replaces": rotation.old_ak, "old_valid_until": time_text(rotation.old_expires_at)})
     if command == "create-user":
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
-        user = tenancy.create_user(args.project, args.name, password)
+        user = tenancy.create_user(args.project, args.name, _password(args))
         return {"project_id": user.project_id, "name": user.name, "created_at": user.created_at}
+    if command == "reset-password":
+        tenancy.reset_password(args.project, args.name, _password(args))
+        return {"user": args.name, "password_reset": True, "tokens_revoked": True}
     if command == "list-projects":
         return [_project_json(tenancy, p.project_id) for p in tenancy.store.projects()]
     if command == "list-credentials":
         project_id = tenancy.project(args.project).project_id if args.project else None
-        return [{"ak": c.ak, "project_id": c.project_id, "created_at": c.created_at, "disabled": c.disabled}
+        return [{"ak": c.ak, "project_id": c.project_id, "created_at": c.created_at, "disabled": c.disabled,
+                 "expires_at": None if c.expires_at is None else time_text(c.expires_at)}
                 for c in tenancy.store.credentials(project_id)]
     if command == "list-users":
         project_id = tenancy.project(args.project).project_id if args.project else None
@@ -84,26 +236,59 @@ def _execute(tenancy: Tenancy, args: argparse.Namespace) -> object:
     if command in ("disable-credential", "enable-credential"):
         tenancy.set_credential_disabled(args.ak, command.startswith("disable"))
         return {"ak": args.ak, "disabled": command.startswith("disable")}
+    if command == "delete-credential":
+        tenancy.delete_credential(args.ak)
+        return {"ak": args.ak, "deleted": True}
     if command in ("disable-user", "enable-user"):
         tenancy.set_user_disabled(args.project, args.name, command.startswith("disable"))
         return {"user": args.name, "disabled": command.startswith("disable")}
+    if command == "delete-user":
+        tenancy.delete_user(args.project, args.name)
+        return {"user": args.name, "deleted": True}
     if command in ("enable-service", "disable-service"):
         tenancy.set_service(args.project, args.service, command.startswith("enable"))
         return _project_json(tenancy, args.project)
     if command == "set-qps":
         return asdict(tenancy.set_project(args.project, qps=args.qps))
     if command == "usage":
+        if args.start and args.end and args.start > args.end:
+            raise UsageError(f"--start {args.start} is after --end {args.end}")
         return tenancy.usage(tenancy.project(args.project).project_id, args.start, args.end)
-    project_id = tenancy.project(args.project).project_id if args.project else None
-    return [asdict(e) for e in tenancy.audit_events(project_id, args.action, args.after, args.limit)]
+    project_id = tenancy.audit_project_id(args.project) if args.project else None
+    events, next_marker = tenancy.audit_page(project_id, args.action, args.after, args.limit)
+    if next_marker is not None:
+        print(f"more events available: add --after {next_marker} for the next page", file=sys.stderr)
+    return [{**audit_document(e), "project_id": e.project_id} for e in events]
+
+
+def _print(output: object) -> int:
+    """stdout, and 141 when the reader is gone: then stdout points at /dev/null, so the flush at
+    exit does not raise again and print a traceback."""
+    text = output if isinstance(output, str) else json.dumps(output, indent=1, ensure_ascii=False) + "\n"
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor (tests)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return 0
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    data_dir = args.data_dir or settings.data_dir
+    data_dir = Path(getattr(args, "data_dir", None) or settings.data_dir)
+    if not (data_dir / ACCOUNTS_FILE).is_file() and not getattr(args, "init", False):
+        print(f"error: {data_dir} holds no OpenFRS data (no {ACCOUNTS_FILE}). Pass the server's "
+              f"data dir (--data-dir DIR or OPENFRS_DATA_DIR), or add --init to start a new one "
+              "there.", file=sys.stderr)
+        return 2
+    print(f"openfrs admin: data dir {data_dir.resolve()}", file=sys.stderr)
     tenancy = Tenancy.open(data_dir, settings.secret_key)
     try:
-        print(json.dumps(_execute(tenancy, args), indent=1, ensure_ascii=False))
-        return 0
+        return _print(_execute(tenancy, args, data_dir))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except FRSError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 1

@@ -1,4 +1,12 @@
-"""`openfrs serve | models | import | eval | bench` — the command-line contract scripts rely on."""
+"""`openfrs`: the one command line of OpenFRS — run the service (serve, models, admin), call a
+running server (detect, compare, search, face sets, faces, liveness: openfrs.client.cli), and
+enrol or measure in bulk (import, eval, bench).
+
+The global options (--endpoint, --project-id, --ak, --sk, --token, --data-dir, --model-dir) are
+accepted before and after the command: the top-level parser has them with default None and every
+sub-command's parser has them with default SUPPRESS, so a value given at either place survives
+(argparse copies a sub-parser's defaults over the values parsed before it).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,17 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from openfrs.config import Settings
+if TYPE_CHECKING:
+    from openfrs.config import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from openfrs.config import Settings  # pydantic-settings: a third of a second, not for --help
+
     overrides = {}
     for name in ("host", "port", "data_dir", "model_dir"):
         value = getattr(args, name, None)
@@ -24,9 +37,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from openfrs.api.app import create_app
+    from openfrs.store.data_dir_lock import DataDirBusy, DataDirLock
 
     settings = _settings(args)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:  # held until this process ends: one server per embedded data dir
+        DataDirLock(settings.data_dir, "server").acquire()
+    except DataDirBusy as busy:
+        print(f"error: {busy}: stop it first, or give this server another --data-dir (two servers "
+              "on one embedded data dir would not see each other's faces)", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     if not settings.auth_enabled:
         print("warning: OPENFRS_AUTH=off — every caller is trusted (local development only)",
@@ -114,44 +133,164 @@ def cmd_import(args: argparse.Namespace) -> int:
     return import_cli.run(args, _settings(args))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="openfrs", description=__doc__)
-    parser.add_argument("--model-dir", type=Path, default=None, help="model packs folder")
-    sub = parser.add_subparsers(dest="command", required=True)
+# -- the parser -------------------------------------------------------------------------------------
 
-    serve = sub.add_parser("serve", help="start the HTTP API")
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--data-dir", type=Path, default=None)
-    serve.set_defaults(func=cmd_serve)
+GLOBAL_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--endpoint", {"metavar": "URL",
+                    "help": "the server the client commands call (env OPENFRS_ENDPOINT; default "
+                            "http://127.0.0.1:8080)"}),
+    ("--project-id", {"help": "the project in the request paths (env OPENFRS_PROJECT_ID)"}),
+    ("--ak", {"help": "access key, to sign requests with (env OPENFRS_AK)"}),
+    ("--sk", {"help": "secret key of --ak (env OPENFRS_SK)"}),
+    ("--token", {"help": "an X-Auth-Token, instead of --ak/--sk (env OPENFRS_TOKEN)"}),
+    ("--data-dir", {"type": Path, "metavar": "DIR",
+                    "help": "the server's data folder (env OPENFRS_DATA_DIR; default ./data)"}),
+    ("--model-dir", {"type": Path, "metavar": "DIR",
+                     "help": "the model packs folder (env OPENFRS_MODEL_DIR)"}),
+)
+CLIENT_OPTIONS = frozenset({"--endpoint", "--project-id", "--ak", "--sk", "--token"})
+GLOBAL_TITLE = "global options (also accepted before the command)"
 
-    models = sub.add_parser("models", help="install, list or verify the model pack")
+SERVICE_COMMANDS = {
+    "serve": "start the HTTP API (FRS v2, with /docs and /openapi.json) on --host:--port",
+    "models": "install, list or verify the model pack",
+    "admin": "projects, credentials, users, sub-services, QPS, usage and audit (on --data-dir)",
+}
+BULK_COMMANDS = {
+    "import": "enrol a folder or CSV of images into a face set (on --data-dir, no server needed)",
+    "eval": "measure accuracy: verification, fairness, calibration, attributes, liveness",
+    "bench": "measure speed: the pipeline, search, enrolment, a camera stream (docs/benchmarks.md)",
+}
+DESCRIPTION = """\
+OpenFRS is a self-hosted face recognition service. It speaks the Huawei Cloud FRS v2 HTTP API,
+so Huawei's SDKs work against it, and keeps face features, never photos: face detection and
+attributes, 1:1 comparison, face sets with 1:N search, and liveness checks."""
+EPILOG = """\
+Options may come before or after the command. The client commands connect with --endpoint,
+--project-id and --ak/--sk or --token, else OPENFRS_ENDPOINT, OPENFRS_PROJECT_ID, OPENFRS_AK +
+OPENFRS_SK or OPENFRS_TOKEN (`openfrs serve` prints them on its first start; with neither key nor
+token the requests go unsigned, as a server run with OPENFRS_AUTH=off takes them).
+`openfrs COMMAND --help` shows a command's own options. Guides: docs/client.md (the commands and
+the Python client), docs/api.md (the HTTP API), docs/operations.md (running the server)."""
+
+
+def _listing(title: str, commands: dict[str, str], width: int) -> str:
+    lines = [f"  {name:<{width}}{help_text}" for name, help_text in commands.items()]
+    return "\n".join([f"{title}:", *lines])
+
+
+def accept_global_options(parser: argparse.ArgumentParser) -> None:
+    """Gives a sub-command's parser the global options with default SUPPRESS; one it already has
+    (e.g. the admin's or import's --data-dir) keeps its help but gets default SUPPRESS too. Shown
+    in its --help: the connection options for a client command, the folders for the others."""
+    client = parser.get_default("client_command") is not None
+    group = None
+    for option, spec in GLOBAL_OPTIONS:
+        existing = parser._option_string_actions.get(option)
+        if existing is not None:
+            existing.default = argparse.SUPPRESS
+            continue
+        group = group or parser.add_argument_group(GLOBAL_TITLE)
+        shown = (option in CLIENT_OPTIONS) == client
+        group.add_argument(option, **{**spec, "default": argparse.SUPPRESS,
+                                      **({} if shown else {"help": argparse.SUPPRESS})})
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A sub-command's parser. Its arguments are added on first use (parsing or help) by `build`,
+    so `openfrs detect` does not import the benchmark code, then the global options (see
+    accept_global_options). Nested sub-commands (admin's) get this class too."""
+
+    def __init__(self, *args: Any, build: Callable[[argparse.ArgumentParser], None] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._build, self._built = build, False
+
+    def _complete(self) -> None:
+        if not self._built:
+            self._built = True
+            if self._build is not None:
+                self._build(self)
+            accept_global_options(self)
+
+    def parse_known_args(self, args: Sequence[str] | None = None,
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        self._complete()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._complete()
+        return super().format_usage()
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--host", default=None, help="the address to listen on (env OPENFRS_HOST; 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="the port (env OPENFRS_PORT; 8080)")
+
+
+def _add_models(models: argparse.ArgumentParser) -> None:
     models.add_argument("action", choices=["install", "list", "verify"])
     models.add_argument("--force", action="store_true", help="rebuild even if installed")
-    models.set_defaults(func=cmd_models)
 
-    from openfrs.admin_cli import add_arguments as add_admin_arguments
 
-    admin = sub.add_parser("admin", help="projects, credentials, users, quotas, usage, audit")
-    add_admin_arguments(admin)
-    admin.set_defaults(func=cmd_admin)
+def _add_admin(admin: argparse.ArgumentParser) -> None:
+    from openfrs.admin_cli import add_arguments
 
+    add_arguments(admin)
+
+
+def _add_import(parser: argparse.ArgumentParser) -> None:
+    from openfrs.importer.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _add_eval(parser: argparse.ArgumentParser) -> None:
+    from openfrs.evaluation.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _add_bench(parser: argparse.ArgumentParser) -> None:
+    from openfrs.benchmark.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from openfrs.client.cli import COMMANDS as CLIENT_COMMANDS
     from openfrs.client.cli import add_arguments as add_client_arguments
 
-    add_client_arguments(sub)  # detect, compare, search, face-sets, add-face: the HTTP client
+    width = 2 + max(map(len, [*SERVICE_COMMANDS, *CLIENT_COMMANDS, *BULK_COMMANDS]))
+    description = "\n\n".join([
+        DESCRIPTION, _listing("Run the service", SERVICE_COMMANDS, width),
+        _listing("Call a running server (prints the server's JSON answer)", CLIENT_COMMANDS, width),
+        _listing("Enrol and measure in bulk", BULK_COMMANDS, width)])
+    parser = argparse.ArgumentParser(prog="openfrs", description=description, epilog=EPILOG,
+                                     usage="%(prog)s [options] COMMAND [command options]",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = parser.add_argument_group("global options (also accepted after the command)")
+    for option, spec in GLOBAL_OPTIONS:
+        group.add_argument(option, **{**spec, "default": None})
+    # The commands are listed in the description above, grouped; argparse's own list stays empty.
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS,
+                                prog="openfrs", parser_class=CommandParser)
 
-    from openfrs.importer.cli import add_arguments as add_import_arguments
+    def command(name: str, help_text: str, build: Callable[[argparse.ArgumentParser], None],
+                func: Callable[[argparse.Namespace], int]) -> None:
+        sub.add_parser(name, description=help_text, build=build).set_defaults(func=func)
 
-    add_import_arguments(sub.add_parser("import", help="enrol a folder or CSV of images into a face set"))
-    sub.choices["import"].set_defaults(func=cmd_import)
-
-    from openfrs.benchmark.cli import add_arguments as add_bench_arguments
-    from openfrs.evaluation.cli import add_arguments as add_eval_arguments
-
-    add_eval_arguments(sub.add_parser("eval", help="accuracy evaluations"))
-    sub.choices["eval"].set_defaults(func=cmd_eval)
-    add_bench_arguments(sub.add_parser("bench", help="speed benchmarks"))
-    sub.choices["bench"].set_defaults(func=cmd_bench)
+    command("serve", SERVICE_COMMANDS["serve"], _add_serve, cmd_serve)
+    command("models", SERVICE_COMMANDS["models"], _add_models, cmd_models)
+    command("admin", SERVICE_COMMANDS["admin"], _add_admin, cmd_admin)
+    add_client_arguments(sub)
+    command("import", BULK_COMMANDS["import"], _add_import, cmd_import)
+    command("eval", BULK_COMMANDS["eval"], _add_eval, cmd_eval)
+    command("bench", BULK_COMMANDS["bench"], _add_bench, cmd_bench)
     return parser
 
 

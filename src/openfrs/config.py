@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     secret_key: str | None = None  # base64 of 32 bytes sealing secret keys; else <data_dir>/secret.key
     token_ttl_s: float = 86400.0  # X-Auth-Token lifetime (IAM's is 24 h)
     auth_clock_skew_s: float = 900.0  # X-Sdk-Date may be this far off the server's clock
-    qps_default: float = 10.0  # calls per second per project per API; a project may have its own
+    # Calls per second per project per API; 0 = no limit. A single-tenant server needs none (the
+    # inference queue, max_pending_inferences, protects it from overload); a shared one sets a
+    # default here or each project's own with `openfrs admin set-qps`.
+    qps_default: float = 0.0
     metrics_token: str | None = None  # bearer token for /metrics; unset: loopback scrapers only
     redis_url: str | None = None  # shared QPS buckets for several replicas, e.g. redis://127.0.0.1:6379/0
 

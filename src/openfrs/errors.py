@@ -67,7 +67,8 @@ class FRSError(Exception):
         self.code = code
         self.retry_after = retry_after  # seconds, sent as Retry-After (429 answers)
         self.status = status or default_status
-        self.message = template.format(detail) if "{}" in template else template
-        if detail and "{}" not in template:
-            self.message = f"{template} {detail}"
+        if "{}" in template:  # no detail: drop the slot and what led to it ("Detect no face, ")
+            self.message = template.format(detail) if detail else template.split("{}")[0].rstrip(", ")
+        else:
+            self.message = f"{template} {detail}" if detail else template
         super().__init__(f"{code}: {self.message}")

@@ -184,6 +184,36 @@ def test_qps_over_the_limit_gets_429_with_retry_after(world):
     assert world["as_b"]("GET", sets_path(world["b"].project_id)).status_code == 200  # b has its own
 
 
+def test_the_default_quota_lets_a_plain_loop_through(face_service, tmp_path):
+    """A single-tenant server has no per-API rate limit by default: 40 back-to-back calls (more
+    than the old default of 10 per second allowed) all succeed, as an enrol loop's adds must."""
+    tenancy = Tenancy.open(tmp_path)
+    credential = tenancy.create_credential(tenancy.create_project("loop").name)
+    tenancy.close()
+    with TestClient(create_app(Settings(data_dir=tmp_path, auth="on"), face_service)) as http:
+        call = Caller(http, credential.ak, credential.sk)
+        statuses = [call("GET", sets_path(credential.project_id)).status_code for _ in range(40)]
+    assert statuses == [200] * 40
+
+
+def test_throttled_calls_are_counted_and_name_the_setting(world):
+    """A 429 is an answered call of the project: /metrics counts it in error_4xx and usage in
+    `throttled`; its message says which setting limits it."""
+    a, as_a = world["a"], world["as_a"]
+    world["tenancy"].set_project("a", qps=2)
+    answers = [as_a("GET", sets_path(a.project_id)) for _ in range(12)]
+    limited = [r for r in answers if r.status_code == 429]
+    assert limited and "openfrs admin set-qps" in limited[0].json()["error_msg"]
+    world["tenancy"].set_project("a", qps=1000)
+    text = world["http"].app.state.metrics.render()  # what /metrics serves
+    series = f'error_4xx{{project="{a.project_id}",api="list_face_sets"}}'
+    assert f"{series} {len(limited)}\n" in text
+    usage = as_a("GET", f"/v1/{a.project_id}/usage").json()
+    rows = {row["api"]: row for row in usage["usage"]}
+    assert rows["list_face_sets"]["calls"] == 12 - len(limited)
+    assert rows["list_face_sets"]["throttled"] == len(limited)
+
+
 def test_usage_and_audit_reflect_the_calls(world):
     a, as_a = world["a"], world["as_a"]
     for name in ("u1", "u2"):

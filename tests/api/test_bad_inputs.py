@@ -111,19 +111,24 @@ def test_decompression_bomb_png(client):
 
 def test_resolution_at_limit_refused(client):
     wide = encode(Image.new("RGB", (4096, 32), (90, 90, 90)), "PNG")
-    assert_frs_error(client.post(DETECT, json={"image_base64": b64(wide)}), "FRS.0013")
+    response = client.post(DETECT, json={"image_base64": b64(wide)})
+    assert_frs_error(response, "FRS.0013")
+    assert "downscale" in response.json()["error_msg"]
 
 
 def test_body_over_eight_megabytes(client):
     body = b'{"image_base64": "' + b"A" * (8 * 1024 * 1024 + 10) + b'"}'
-    assert_frs_error(client.post(DETECT, content=body, headers={"content-type": "application/json"}),
-                     "FRS.0017")
+    response = client.post(DETECT, content=body, headers={"content-type": "application/json"})
+    assert_frs_error(response, "FRS.0017")
+    assert "base64" in response.json()["error_msg"] and "multipart image_file" in response.json()["error_msg"]
 
 
 def test_no_face_in_image(client):
     noise = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     blank = encode(Image.fromarray(noise))
-    assert_frs_error(client.post(DETECT, json={"image_base64": b64(blank)}), "FRS.0501")
+    response = client.post(DETECT, json={"image_base64": b64(blank)})
+    assert_frs_error(response, "FRS.0501")
+    assert "40 px" in response.json()["error_msg"] and "OPENFRS_MIN_FACE_PX" in response.json()["error_msg"]
 
 
 def test_compare_without_second_image(client, face_jpeg):
@@ -133,7 +138,25 @@ def test_compare_without_second_image(client, face_jpeg):
 def test_compare_with_faceless_second_image(client, face_jpeg):
     gray = encode(Image.new("RGB", (200, 200), (120, 120, 120)))
     body = {"image1_base64": b64(face_jpeg), "image2_base64": b64(gray)}
-    assert_frs_error(client.post(COMPARE, json=body), "FRS.0501")
+    response = client.post(COMPARE, json=body)
+    assert_frs_error(response, "FRS.0501")
+    assert "image2: no face" in response.json()["error_msg"]  # says which of the two
+
+
+def test_silent_liveness_without_a_face_says_so_without_a_dangling_comma(client):
+    gray = encode(Image.new("RGB", (200, 200), (120, 120, 120)))
+    response = client.post("/v1/p0/live-detect-face", json={"image_base64": b64(gray)})
+    assert_frs_error(response, "FRS.0707")
+    message = response.json()["error_msg"]
+    assert not message.rstrip().endswith(",") and "the image: no face" in message
+
+
+def test_error_messages_never_end_on_an_empty_slot():
+    from openfrs.errors import FRS_ERRORS, FRSError
+
+    for code in FRS_ERRORS:
+        message = FRSError(code).message
+        assert not message.rstrip().endswith((",", "{}")), (code, message)
 
 
 def test_bad_attributes_value(client, face_jpeg):

@@ -9,7 +9,10 @@ limit answers are 429 FRS.0033 with Retry-After, and nothing answers 5xx.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sqlite3
 import time
+from contextlib import closing
 
 import httpx
 import pytest
@@ -17,7 +20,7 @@ import redis
 
 from openfrs import signing
 from openfrs.benchmark.http_load import free_port, start_server
-from openfrs.service.tenancy import Tenancy
+from openfrs.service.tenancy import ACCOUNTS_FILE, Tenancy
 
 pytestmark = pytest.mark.models
 QPS = 10
@@ -58,12 +61,21 @@ def project(tmp_path):
 
 
 def _servers(settings, data_dir, count: int, env: dict) -> list:
+    """`count` servers knowing the same accounts. An embedded data dir takes one server, so each
+    further one gets its own copy of the accounts (and of the key sealing their secrets)."""
     started = []
     try:
-        for _ in range(count):
+        for number in range(count):
             port = free_port()
+            own_dir = data_dir if number == 0 else data_dir.parent / f"{data_dir.name}-replica{number}"
+            if number:
+                own_dir.mkdir()
+                shutil.copy(data_dir / "secret.key", own_dir / "secret.key")
+                with closing(sqlite3.connect(data_dir / ACCOUNTS_FILE)) as source, \
+                        closing(sqlite3.connect(own_dir / ACCOUNTS_FILE)) as copy:
+                    source.backup(copy)  # the WAL's pages too
             started.append((f"http://127.0.0.1:{port}", start_server(
-                port, data_dir, settings.model_dir,
+                port, own_dir, settings.model_dir,
                 extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": str(QPS), **env})))
     except BaseException:
         for _, proc in started:

@@ -194,7 +194,8 @@ def test_update_batch_delete_and_delete_by_field(client, enrolled):
     assert updated.json() == {"face_number": 1, "face_set_id": updated.json()["face_set_id"],
                               "face_set_name": "s"}
     shown = client.get(url, params={"face_id": ids["Abdullah"]}).json()["faces"][0]
-    assert shown["external_fields"] == {"age": 31} and shown["external_image_id"] == "renamed"
+    assert shown["external_fields"] == {"age": 31, "dept": "hr", "score": 3.0}  # merged, not replaced
+    assert shown["external_image_id"] == "renamed"
     assert_error(client.put(url, json={"face_id": "nope", "external_image_id": "x"}), "FRS.0303")
     assert_error(client.put(url, json={"face_id": ids["Abdullah"]}), "FRS.0011")
     assert_error(client.put(url, json={"face_id": ids["Abdullah"], "external_fields": {"age": "x"}}),
@@ -209,6 +210,27 @@ def test_update_batch_delete_and_delete_by_field(client, enrolled):
     assert_error(client.request("DELETE", url + "/batch", json={"filter": "dept:it"}), "FRS.0407")
     assert_error(client.request("DELETE", url + "/batch", json={"filter": "dept:["}), "FRS.0012")
     assert client.get(f"/v2/{pid}/face-sets/s").json()["face_set_info"]["face_number"] == 0
+
+
+def test_update_merges_fields_and_null_removes_one(client, enrolled):
+    """UpdateFace is a JSON merge patch on external_fields: sent fields change, unsent ones stay,
+    a null removes a field; filters and search see the merged values at once."""
+    pid, ids = enrolled
+    url = f"/v2/{pid}/face-sets/s/faces"
+    face_id = ids["Aaron_Eckhart"]
+    assert client.put(url, json={"face_id": face_id, "external_fields": {"dept": "ops", "score": None}}
+                      ).status_code == 200
+    shown = client.get(url, params={"face_id": face_id}).json()["faces"][0]
+    assert shown["external_fields"] == {"age": 40, "dept": "ops"}
+    assert shown["external_image_id"] == "Aaron_Eckhart"
+    hits = client.post(f"/v2/{pid}/face-sets/s/search",
+                       json={"face_id": face_id, "filter": "dept:ops", "return_fields": ["age", "dept"]}
+                       ).json()["faces"]
+    assert [hit["face_id"] for hit in hits] == [face_id]
+    assert hits[0]["external_fields"] == {"age": 40, "dept": "ops"}
+    refused = client.put(url, json={"face_id": face_id, "external_fields": {"age": 41, "nope": 1}})
+    assert_error(refused, "FRS.0405")  # all or nothing: the valid half of a refused update is not kept
+    assert client.get(url, params={"face_id": face_id}).json()["faces"][0]["external_fields"]["age"] == 40
 
 
 def test_multipart_add_takes_fields_as_json_text(client, shared_data):

@@ -1,33 +1,33 @@
-"""openfrs.client: signing equal to the official signer, typed calls against a real server,
-retries against a scripted one, and the `openfrs detect | face-sets | ...` commands.
+"""openfrs.client.Client: signing equal to the official signer, retries and error advice against a
+scripted server, typed calls against a real one (conftest.py: auth on, so every call is verified by
+the server too), and the downscaling of photos too large for the server. The commands are in
+test_cli.py.
 
-The real server runs with auth on and a credential made on its data dir, so every call below is
-verified by the server too; a wrong SK is refused and a token from /v3/auth/tokens works. Against
-the scripted server, every signature the client sends is recomputed with the official
+Against the scripted server, every signature the client sends is recomputed with the official
 huaweicloudsdkcore Signer from the request as received, and must be equal.
 """
 
 from __future__ import annotations
 
-import argparse
+import io
 import json
-import threading
+import socket
+import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
+from PIL import Image
 
 from openfrs import signing
-from openfrs.benchmark.http_load import free_port, start_server
-from openfrs.client import Client, FRSClientError, FRSConnectionError
-from openfrs.client import cli as client_cli
+from openfrs.benchmark.http_load import free_port
+from openfrs.client import Client, FRSClientError, FRSConnectionError, same_person_threshold
 from openfrs.client import http as client_http
-from openfrs.service.tenancy import Tenancy
+from openfrs.client.images import fit_image
+from openfrs.vision.calibration import FAR_TARGETS
 
 pytestmark = pytest.mark.models
 
@@ -85,57 +85,7 @@ def test_signing_multipart_unsigned_payload_matches_official_signer():
     assert got == expected
 
 
-# -- a scripted server, for retries -----------------------------------------------------------------
-
-class Scripted(ThreadingHTTPServer):
-    """Answers from a script of (status, headers, body); the last entry repeats. Records requests."""
-
-    def __init__(self, script: list[tuple[int, dict[str, str], bytes]]) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.script, self.received = list(script), []
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def _answer(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        server: Scripted = self.server  # type: ignore[assignment]
-        server.received.append({"method": self.command, "target": self.path, "body": body,
-                                "headers": {k.lower(): v for k, v in self.headers.items()}})
-        status, headers, payload = server.script.pop(0) if len(server.script) > 1 else server.script[0]
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_DELETE = do_PUT = _answer
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def scripted():
-    servers = []
-
-    def start(script):
-        server = Scripted(script)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
+# -- a scripted server (conftest.py), for retries and error advice ------------------------------
 
 @pytest.fixture
 def ticking_clock(monkeypatch):
@@ -226,13 +176,31 @@ def test_4xx_is_not_retried_and_retry_after_lengthens_the_wait(scripted):
     assert waits == [2.0]
 
 
-def test_connection_errors_are_retried_then_raised():
-    with Client(f"http://127.0.0.1:{free_port()}", "proj", retries=2, backoff=0.25) as client:
+def test_a_refused_connection_fails_at_once_naming_the_url_and_how_to_start_a_server():
+    url = f"http://127.0.0.1:{free_port()}"
+    with Client(url, "proj", retries=3, backoff=0.25) as client:
         waits: list[float] = []
         client.transport.sleep = waits.append
+        started = time.monotonic()
         with pytest.raises(FRSConnectionError) as caught:
             client.list_face_sets()
-    assert waits == [0.25, 0.5] and caught.value.status == 0
+    assert time.monotonic() - started < 1.0 and waits == []  # no retry: nothing listens there
+    assert caught.value.status == 0 and url in caught.value.error_msg
+    assert "openfrs serve" in caught.value.hint and "OPENFRS_ENDPOINT" in str(caught.value)
+
+
+def test_timeouts_are_still_retried_then_raised():
+    """A server that accepts the connection but never answers: a timeout, retried."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with Client(url, "proj", timeout=0.2, retries=2, backoff=0.01) as client:
+            waits: list[float] = []
+            client.transport.sleep = waits.append
+            with pytest.raises(FRSConnectionError) as caught:
+                client.list_face_sets()
+    assert waits == [0.01, 0.02] and "Timeout" in caught.value.error_msg
 
 
 def test_token_is_sent_instead_of_a_signature(scripted):
@@ -241,6 +209,70 @@ def test_token_is_sent_instead_of_a_signature(scripted):
         client.list_face_sets()
     headers = server.received[0]["headers"]
     assert headers["x-auth-token"] == "tok-123" and "authorization" not in headers
+
+
+def test_without_key_or_token_requests_go_unsigned(scripted, monkeypatch):
+    """What a server run with OPENFRS_AUTH=off takes; any other answers 401 (see the live test)."""
+    for name in ("OPENFRS_AK", "OPENFRS_SK", "OPENFRS_TOKEN", "OPENFRS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    server = scripted([OK_EMPTY])
+    with Client.from_env(server.endpoint, "proj") as client:
+        client.list_face_sets()
+    headers = server.received[0]["headers"]
+    assert "authorization" not in headers and "x-auth-token" not in headers
+
+
+def test_from_env_names_what_is_missing_and_prefers_what_was_given(monkeypatch):
+    for name in ("OPENFRS_AK", "OPENFRS_SK", "OPENFRS_TOKEN", "OPENFRS_PROJECT_ID", "OPENFRS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match="OPENFRS_PROJECT_ID.*--project-id"):
+        Client.from_env()
+    monkeypatch.setenv("OPENFRS_PROJECT_ID", "proj")
+    monkeypatch.setenv("OPENFRS_AK", AK)
+    with pytest.raises(ValueError, match=r"OPENFRS_AK \(--ak\) is set but OPENFRS_SK \(--sk\) is not"):
+        Client.from_env()
+    monkeypatch.setenv("OPENFRS_SK", SK)
+    monkeypatch.setenv("OPENFRS_TOKEN", "env-token")
+    with Client.from_env() as client:  # in the environment, a token wins over keys
+        assert (client.transport.ak, client.transport.token) == (None, "env-token")
+        assert client.transport.endpoint == "http://127.0.0.1:8080" and client.project_id == "proj"
+    with Client.from_env(ak="given-ak") as client:  # a key given wins over the environment's token
+        assert (client.transport.ak, client.transport.sk, client.transport.token) == ("given-ak", SK, None)
+    with Client.from_env(token="given") as client:
+        assert (client.transport.ak, client.transport.token) == (None, "given")
+
+
+def test_multipart_upload_is_signed_as_the_official_sdk_signs_it(scripted, tmp_path):
+    answer = {"face_set_id": "abcd1234", "face_set_name": "s", "faces": []}
+    server = scripted([(200, {}, json.dumps(answer).encode())])
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(b"\xff\xd8jpeg")
+    with Client(server.endpoint, "proj", ak=AK, sk=SK, multipart=True) as client:
+        assert client.add_faces("s", photo, external_image_id="me", external_fields={"age": 3},
+                                single=True) == []
+    received = server.received[0]
+    headers = received["headers"]
+    assert headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert headers["x-sdk-content-sha256"] == "UNSIGNED-PAYLOAD"
+    assert_officially_signed(received)
+    body = received["body"]
+    assert b'name="image_file"; filename="me.jpg"' in body and b"\xff\xd8jpeg" in body
+    for name, text in (("external_image_id", b"me"), ("external_fields", b'{"age": 3}'), ("single", b"true")):
+        assert f'name="{name}"'.encode() + b"\r\n\r\n" + text + b"\r\n" in body
+    assert b"image_base64" not in body
+
+
+def test_an_over_limit_body_says_how_to_avoid_base64_or_to_shrink_the_file(scripted, tmp_path):
+    too_big = (400, {}, b'{"error_code": "FRS.0017", "error_msg": "The body is out of range 8 MB."}')
+    server = scripted([too_big])
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(b"\xff\xd8jpeg")
+    with Client(server.endpoint, "proj") as client, pytest.raises(FRSClientError) as caught:
+        client.detect(photo)
+    assert "base64" in caught.value.hint and "multipart=True" in caught.value.hint
+    with Client(server.endpoint, "proj", multipart=True) as client, pytest.raises(FRSClientError) as caught:
+        client.detect(photo)
+    assert f"{photo} is 0.0 MiB" in caught.value.hint and "OPENFRS_MAX_BODY_BYTES" in caught.value.hint
 
 
 def test_images_and_paths_are_encoded_for_the_wire(scripted, tmp_path):
@@ -261,29 +293,34 @@ def test_images_and_paths_are_encoded_for_the_wire(scripted, tmp_path):
     assert_officially_signed(first)
 
 
+# -- downscaling (no server) -------------------------------------------------------------------------
+
+def _jpeg(image, **save) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, **save)
+    return out.getvalue()
+
+
+def test_fit_image_leaves_a_small_photo_alone_and_shrinks_a_large_one_upright():
+    small = _jpeg(Image.new("RGB", (4095, 20), "white"))
+    assert fit_image(small) == (small, None)
+    assert fit_image(b"not an image") == (b"not an image", None)
+
+    # Stored 5000x3000 with EXIF orientation 6 (shown turned 90° clockwise): a red band on the
+    # stored image's left edge is the displayed image's top.
+    stored = Image.new("RGB", (5000, 3000), "white")
+    stored.paste((255, 0, 0), (0, 0, 300, 3000))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data, size = fit_image(_jpeg(stored, exif=exif))
+    assert size == (2457, 4095)
+    with Image.open(io.BytesIO(data)) as sent:
+        assert sent.size == size and sent.getexif().get(0x0112) in (None, 1)
+        top, bottom = sent.convert("RGB").getpixel((1228, 50)), sent.convert("RGB").getpixel((1228, 4000))
+    assert top[0] > 200 and top[1] < 60 and min(bottom) > 200
+
+
 # -- a real server ----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def live(settings, model_pack_dir, tmp_path_factory):
-    """A real server with auth on: its URL and a credential (project_id, ak, sk) of project "c"."""
-    data_dir = tmp_path_factory.mktemp("client-data")
-    tenancy = Tenancy.open(data_dir)
-    tenancy.create_project("c")
-    credential = tenancy.create_credential("c")
-    tenancy.create_user("c", "carol", "carol-password")
-    tenancy.close()
-    port = free_port()
-    proc = start_server(port, data_dir, settings.model_dir,
-                        extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0"})
-    yield f"http://127.0.0.1:{port}", credential
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def endpoint(live):
-    return live[0]
-
 
 @pytest.fixture
 def frs(live):
@@ -292,23 +329,31 @@ def frs(live):
         yield client
 
 
-def test_a_wrong_secret_key_is_refused_and_a_token_works(live):
+def test_a_wrong_secret_key_is_refused_and_an_issued_token_works(live, carol):
     url, credential = live
     with Client(url, credential.project_id, ak=credential.ak, sk=credential.sk[::-1]) as client, \
             pytest.raises(FRSClientError) as caught:
         client.list_face_sets()
-    assert (caught.value.status, caught.value.error_code) == (401, "APIG.0301")
-    issued = httpx.post(url + "/v3/auth/tokens", json={"auth": {
-        "identity": {"methods": ["password"],
-                     "password": {"user": {"name": "carol", "password": "carol-password"}}},
-        "scope": {"project": {"name": "c"}}}})
-    with Client(url, credential.project_id, token=issued.headers["X-Subject-Token"]) as client:
-        assert client.list_face_sets() == []
+    assert (caught.value.status, caught.value.error_code, caught.value.hint) == (401, "APIG.0301", None)
+    with Client(url, credential.project_id) as anonymous:
+        issued = anonymous.issue_token(*carol)
+        by_name = anonymous.issue_token(*carol, project_name="c")
+    assert issued.project_id == by_name.project_id == credential.project_id and issued.project_name == "c"
+    with Client(url, credential.project_id, token=issued.token) as client:
+        assert isinstance(client.list_face_sets(), list)
+    with Client(url, credential.project_id, token="no-such-token") as client, \
+            pytest.raises(FRSClientError) as caught:
+        client.list_face_sets()
+    assert caught.value.error_code == "FRS.0002" and "issue-token" in caught.value.hint
 
 
-@pytest.fixture(scope="module")
-def people(shared_data):
-    return shared_data / "lfw-partial/images"
+def test_no_credentials_go_unsigned_and_the_401_says_what_to_set(live):
+    url, credential = live
+    with Client(url, credential.project_id) as client, pytest.raises(FRSClientError) as caught:
+        client.list_face_sets()
+    assert caught.value.error_code == "APIG.0301"
+    for needed in ("OPENFRS_AK", "OPENFRS_SK", "OPENFRS_TOKEN", "openfrs admin create-credential"):
+        assert needed in caught.value.hint
 
 
 def test_detect_finds_one_face(frs, people):
@@ -320,35 +365,85 @@ def test_detect_finds_one_face(frs, people):
     assert face.attributes is not None and face.attributes["gender"] in ("male", "female")
 
 
-def test_compare_same_person(frs, people):
-    result = frs.compare((people / "Abdullah/Abdullah_0002.jpg").read_bytes(),
-                         people / "Abdullah/Abdullah_0003.jpg")
-    assert result.similarity > 0.9 and result.image1_face.bounding_box.width > 0
+def test_compare_gives_the_same_person_verdict_at_the_calibrated_threshold(frs, people):
+    assert same_person_threshold() == FAR_TARGETS[1e-3] == 0.93
+    abdullah = people / "Abdullah/Abdullah_0002.jpg"
+    same = frs.compare(abdullah.read_bytes(), people / "Abdullah/Abdullah_0003.jpg")
+    other = frs.compare(abdullah, people / "Aaron_Eckhart/Aaron_Eckhart_0001.jpg")
+    assert same.same_person and same.similarity >= 0.93 and same.image1_face.bounding_box.width > 0
+    assert not other.same_person and other.similarity < 0.93
+
+
+def test_no_face_names_the_image_and_the_smallest_face_searched_for(frs, people, blank_png):
+    with pytest.raises(FRSClientError) as caught:
+        frs.compare(people / "Abdullah/Abdullah_0002.jpg", blank_png)
+    assert caught.value.error_code == "FRS.0501"
+    assert f"No face found in {blank_png}." in caught.value.hint and "Abdullah" not in caught.value.hint
+    assert "OPENFRS_MIN_FACE_PX" in caught.value.hint and "40 px" in caught.value.hint
+    with pytest.raises(FRSClientError) as caught:
+        frs.detect(blank_png.read_bytes())
+    assert "No face found in the image bytes." in caught.value.hint
+
+
+def test_a_photo_over_4096_px_is_refused_with_advice_unless_downscale_is_on(live, wide_photo):
+    url, credential = live
+    with Client(url, credential.project_id, ak=credential.ak, sk=credential.sk) as client, \
+            pytest.raises(FRSClientError) as caught:
+        client.detect(wide_photo)
+    assert caught.value.error_code == "FRS.0013"
+    assert f"{wide_photo} is 4400x1100 px" in caught.value.hint and "downscale=True" in caught.value.hint
+    with Client(url, credential.project_id, ak=credential.ak, sk=credential.sk, downscale=True,
+                multipart=True) as client:
+        faces = client.detect(wide_photo)
+    box = faces[0].bounding_box  # in the 4095x1024 image sent, where the face is centred at x 2047
+    assert len(faces) == 1 and box.width > 250 and abs(box.top_left_x + box.width / 2 - 2047) < 100
 
 
 def test_face_set_lifecycle(frs, people):
-    created = frs.create_face_set("客户_flow", external_fields={"age": {"type": "integer"}})
-    assert created.name == "客户_flow" and created.face_number == 0 and len(created.id) == 8
+    created = frs.create_face_set("客户_flow", external_fields={"age": {"type": "integer"},
+                                                               "dept": {"type": "string"}})
+    assert created.name == created.face_set_name == "客户_flow" and created.face_number == 0
+    assert len(created.id) == 8 and created.face_set_id == created.id and created.face_set_capacity > 0
     assert "客户_flow" in [s.name for s in frs.list_face_sets()]
     ids = {}
-    for person, photo, age in (("Abdullah", "Abdullah_0002.jpg", 30),
-                               ("Aaron_Eckhart", "Aaron_Eckhart_0001.jpg", 40)):
-        added = frs.add_faces("客户_flow", people / person / photo, external_image_id=person,
-                              external_fields={"age": age}, single=True)
+    for person, photo, age, dept in (("Abdullah", "Abdullah_0002.jpg", 30, "it"),
+                                     ("Aaron_Eckhart", "Aaron_Eckhart_0001.jpg", 40, "it"),
+                                     ("Abdullah_2", "Abdullah_0004.jpg", 50, "hr")):
+        added = frs.add_faces("客户_flow", people / person.split("_2")[0] / photo, external_image_id=person,
+                              external_fields={"age": age, "dept": dept}, single=True)
         assert len(added) == 1 and added[0].external_image_id == person
         ids[person] = added[0].face_id
     assert {f.face_id for f in frs.list_faces("客户_flow", limit=10)} == set(ids.values())
-    assert frs.get_face_set("客户_flow").face_number == 2
+    assert frs.get_face_set("客户_flow").face_number == 3
 
     hits = frs.search("客户_flow", people / "Abdullah/Abdullah_0003.jpg", top_n=2, return_fields=["age"])
-    assert hits[0].face_id == ids["Abdullah"] and hits[0].similarity > 0.9
-    assert hits[0].external_image_id == "Abdullah" and hits[0].external_fields == {"age": 30}
+    assert hits[0].face_id in (ids["Abdullah"], ids["Abdullah_2"]) and hits[0].similarity > 0.9
+    assert set(hits[0].external_fields) == {"age"}
     assert frs.search("客户_flow", face_id=ids["Aaron_Eckhart"], top_n=1)[0].face_id == ids["Aaron_Eckhart"]
+    ordered = frs.search("客户_flow", people / "Abdullah/Abdullah_0003.jpg", threshold=0.9,
+                         filter="dept:it || dept:hr", sort={"age": "desc"})
+    assert [h.external_fields["age"] for h in ordered] == [50, 30]  # Aaron is under the threshold
 
-    assert frs.delete_face("客户_flow", ids["Abdullah"]) == 1
-    assert frs.get_face_set("客户_flow").face_number == 1
+    assert frs.update_face("客户_flow", ids["Abdullah"], external_fields={"age": 31}) == 1
+    assert frs.get_face("客户_flow", ids["Abdullah"]).external_fields == {"age": 31, "dept": "it"}
+    assert frs.delete_faces("客户_flow", external_image_id="Abdullah_2") == 1
+    assert frs.delete_faces("客户_flow", field=("age", 40)) == 1
+    assert frs.batch_delete_faces("客户_flow", "dept:it") == 1
+    with pytest.raises(FRSClientError) as caught:
+        frs.batch_delete_faces("客户_flow", "dept:it")
+    assert caught.value.error_code == "FRS.0407"
+    assert frs.get_face_set("客户_flow").face_number == 0
     frs.delete_face_set("客户_flow")
     assert "客户_flow" not in [s.name for s in frs.list_face_sets()]
+
+
+def test_delete_face_by_id(frs, people):
+    frs.create_face_set("by_id")
+    face_id = frs.add_faces("by_id", people / "Abdullah/Abdullah_0002.jpg")[0].face_id
+    assert frs.delete_face("by_id", face_id) == 1
+    with pytest.raises(ValueError):
+        frs.delete_faces("by_id", face_id=face_id, external_image_id="x")
+    frs.delete_face_set("by_id")
 
 
 def test_missing_face_set_raises_frs_error(frs):
@@ -364,35 +459,11 @@ def test_live_detect_face(frs, people):
     assert all(isinstance(w.code, int) for w in result.warnings)
 
 
-# -- the commands -----------------------------------------------------------------------------------
-
-def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="openfrs")
-    client_cli.add_arguments(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(argv)
-
-
-def test_cli_face_sets_and_detect_print_json(live, people, capsys, monkeypatch):
-    endpoint, credential = live
-    monkeypatch.setenv("OPENFRS_PROJECT_ID", credential.project_id)
-    monkeypatch.setenv("OPENFRS_AK", credential.ak)
-    monkeypatch.setenv("OPENFRS_SK", credential.sk)
-    assert client_cli.run(parse("face-sets", "--endpoint", endpoint)) == 0
-    assert json.loads(capsys.readouterr().out) == {"face_sets": []}
-
-    monkeypatch.setenv("OPENFRS_ENDPOINT", endpoint)
-    monkeypatch.delenv("OPENFRS_AK")
-    args = parse("detect", str(people / "Abdullah/Abdullah_0002.jpg"), "--ak", credential.ak)
-    assert args.func is client_cli.run and args.client_command == "detect"
-    assert client_cli.run(args) == 0
-    faces = json.loads(capsys.readouterr().out)["faces"]
-    assert len(faces) == 1 and faces[0]["bounding_box"]["width"] > 0
-
-
-def test_cli_error_prints_the_frs_code(live, people, capsys):
-    endpoint, credential = live
-    args = parse("search", "no_such_set", str(people / "Abdullah/Abdullah_0002.jpg"), "--top-n", "1",
-                 "--endpoint", endpoint, "--project-id", credential.project_id, "--ak", credential.ak,
-                 "--sk", credential.sk)
-    assert client_cli.run(args) == 1
-    assert capsys.readouterr().err.startswith("FRS.0302: ")
+def test_live_detect_an_action_video_as_base64_and_as_multipart(live, turn_right_clip):
+    url, credential = live
+    for multipart in (False, True):
+        with Client(url, credential.project_id, ak=credential.ak, sk=credential.sk,
+                    multipart=multipart) as client:
+            result = client.live_detect(turn_right_clip, [2])
+        assert result.alive, result
+        assert [a.action for a in result.actions] == [2] and result.actions[0].confidence > 0.5

@@ -33,3 +33,18 @@ def test_bad_values_get_their_frs_code(values, code):
     with pytest.raises(FRSError) as caught:
         validate_values(values, SCHEMA)
     assert caught.value.code == code
+
+
+def test_type_messages_read_as_english():
+    with pytest.raises(FRSError) as caught:
+        validate_values({"age": "x"}, SCHEMA)
+    assert "external_fields.age must be an integer" in caught.value.message
+    with pytest.raises(FRSError) as caught:
+        validate_values({"ok": "x"}, SCHEMA)
+    assert "external_fields.ok must be a boolean" in caught.value.message
+
+
+def test_null_removes_a_field_only_in_an_update():
+    assert validate_values({"age": None, "ok": True}, SCHEMA, allow_null=True) == {"age": None, "ok": True}
+    with pytest.raises(FRSError):
+        validate_values({"age": None}, SCHEMA)  # an add has nothing to remove

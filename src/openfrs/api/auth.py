@@ -89,6 +89,7 @@ class TenantAuth:
             raise FRSError("APIG.0301", "sign the request with AK/SK or send X-Auth-Token")
         if principal.project_id != project_id:
             raise FRSError("FRS.0028", "the credential belongs to another project")
+        label_call(request, principal)  # from here on a refusal (frozen, disabled, 429) is counted
         await self._admit(request, principal)
         return principal
 
@@ -137,16 +138,23 @@ class TenantAuth:
         except QuotaBackendError:
             raise FRSError("FRS.0033", "the quota store is unreachable; retry later") from None
         if wait > 0:
-            raise FRSError("FRS.0033", f"over {rate:g} calls per second for {api}",
-                           retry_after=max(1, math.ceil(wait)))
+            setting = ("the project's own limit (openfrs admin set-qps)" if project.qps is not None
+                       else "OPENFRS_QPS_DEFAULT, or the project's own with openfrs admin set-qps")
+            raise FRSError("FRS.0033", f"over {rate:g} calls per second for {api}; the limit is "
+                           f"{setting}", retry_after=max(1, math.ceil(wait)))
+
+
+def label_call(request: Request, principal: Principal) -> None:
+    """Names the call's project and API for metrics, usage and audit (see `call_labels`)."""
+    request.state.project_id = principal.project_id
+    request.state.api = request.scope["route"].name
 
 
 async def authenticate(request: Request, project_id: str) -> Principal:
     """FastAPI dependency used by every FRS route; labels the call for metrics, usage and audit."""
     authenticator: Authenticator = request.app.state.authenticator
     principal = await authenticator.authenticate(request, project_id)
-    request.state.project_id = principal.project_id
-    request.state.api = request.scope["route"].name
+    label_call(request, principal)
     return principal
 
 

@@ -1,6 +1,7 @@
-"""Count each successful API call (status < 400) per project / API / day, as FRS bills: failures
-are not counted. Pure ASGI; the count is committed before the response starts, so a client that
-reads its usage right after a call sees that call."""
+"""Count each successful API call (status < 400) per project / API / day, as FRS bills, and each
+throttled one (429: over the QPS limit or the inference queue) apart; other failures are not
+counted. Pure ASGI; the count is committed before the response starts, so a client that reads
+its usage right after a call sees that call."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ class UsageMiddleware:
         state = scope.setdefault("state", {})
 
         async def counted(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400:
+            status = message.get("status", 0) if message["type"] == "http.response.start" else 0
+            if status and (status < 400 or status == 429):
                 labels = call_labels(state)
                 if labels is not None:
-                    await asyncio.to_thread(self.tenancy.count_call, *labels)
+                    await asyncio.to_thread(self.tenancy.count_call, *labels, status == 429)
             await send(message)
 
         await self.app(scope, receive, counted)

@@ -55,11 +55,28 @@ class DetectedFace:
                    data.get("attributes"), data.get("landmark"))
 
 
+SAME_PERSON_FAR = 1e-3  # the false-accept rate of FRS's "same person" threshold
+
+
+def same_person_threshold() -> float:
+    """The similarity at which two faces are the same person (FRS's 0.93): the calibration's
+    operating point for a false-accept rate of 1e-3 in the worst measured group
+    (docs/accuracy.md)."""
+    from openfrs.vision.calibration import FAR_TARGETS  # numpy: loaded only when asked
+
+    return FAR_TARGETS[SAME_PERSON_FAR]
+
+
 @dataclass(frozen=True)
 class CompareResult:
     similarity: float
     image1_face: DetectedFace
     image2_face: DetectedFace
+
+    @property
+    def same_person(self) -> bool:
+        """similarity >= same_person_threshold(); compare `similarity` yourself for another FAR."""
+        return self.similarity >= same_person_threshold()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CompareResult:
@@ -69,7 +86,9 @@ class CompareResult:
 
 @dataclass(frozen=True)
 class FaceSet:
-    """FRS FaceSetInfo; `create_date` is FRS's "YYYY-MM-DD HH:MM:SS" (UTC) text."""
+    """FRS FaceSetInfo; `create_date` is FRS's "YYYY-MM-DD HH:MM:SS" (UTC) text. `name`, `id` and
+    `capacity` are the API's face_set_name, face_set_id and face_set_capacity (also readable by
+    those names)."""
 
     name: str
     id: str
@@ -78,6 +97,19 @@ class FaceSet:
     create_date: str
     external_fields: dict[str, Any] | None
     recognition_model: str | None = None  # OpenFRS extension: the set's recogniser
+
+    @property
+    def face_set_name(self) -> str:
+        """The API's name for `name`."""
+        return self.name
+
+    @property
+    def face_set_id(self) -> str:
+        return self.id
+
+    @property
+    def face_set_capacity(self) -> int:
+        return self.capacity
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaceSet:
@@ -88,7 +120,7 @@ class FaceSet:
 
 @dataclass(frozen=True)
 class AddedFace:
-    """A face stored in a face set: what add_faces returns, and list_faces too."""
+    """A face stored in a face set (FRS's SetFace): what add_faces, list_faces and get_face return."""
 
     face_id: str
     external_image_id: str | None
@@ -136,3 +168,43 @@ class LiveResult:
         warnings = tuple(LiveWarning(int(w["warningCode"]), str(w.get("warningMsg", "")))
                          for w in data.get("warning-list") or ())
         return cls(bool(result["alive"]), float(result["confidence"]), result.get("picture"), warnings)
+
+
+@dataclass(frozen=True)
+class LiveAction:
+    """One asked-for action of action liveness: FRS's code (1 left, 2 right, 3 nod, 4 mouth,
+    5 blink) and how surely it was seen, 0-1."""
+
+    action: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ActionLiveResult:
+    """Action liveness of a video: `alive` needs every asked action, in order, by one live person;
+    `picture` is the base64 JPEG of a frontal frame (None when there was none)."""
+
+    alive: bool
+    actions: tuple[LiveAction, ...]
+    picture: str | None = field(repr=False)
+    warnings: tuple[LiveWarning, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ActionLiveResult:
+        result = data["video-result"]
+        actions = tuple(LiveAction(int(a["action"]), float(a["confidence"]))
+                        for a in result.get("actions") or ())
+        warnings = tuple(LiveWarning(int(w["warningCode"]), str(w.get("warningMsg", "")))
+                         for w in data.get("warning-list") or ())
+        return cls(bool(result["alive"]), actions, result.get("picture"), warnings)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An X-Auth-Token from POST /v3/auth/tokens (IAM password auth) and the project it is for;
+    `expires_at` is IAM's ISO 8601 UTC text."""
+
+    token: str = field(repr=False)
+    project_id: str
+    project_name: str
+    expires_at: str

@@ -17,7 +17,8 @@ def human_size(n_bytes: int) -> str:
 
 def body_too_large(max_bytes: int) -> FRSError:
     """The one FRS.0017 error, so every size cap words it the same way."""
-    return FRSError("FRS.0017", human_size(max_bytes))
+    return FRSError("FRS.0017", f"{human_size(max_bytes)} (base64 makes an image a third larger: "
+                                "send it as multipart image_file to avoid that, or make it smaller)")
 
 
 def check_size(n_bytes: int, max_bytes: int) -> None:

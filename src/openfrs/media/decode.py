@@ -44,7 +44,8 @@ class ImageLimits:
         size = f"{width}x{height}"
         if width >= self.max_side or height >= self.max_side:
             limit = f"{self.max_side}x{self.max_side}"
-            raise FRSError("FRS.0013", f"the resolution {size} must be less than {limit}")
+            raise FRSError("FRS.0013", f"the resolution {size} must be less than {limit}: downscale "
+                                       "the image (OPENFRS_MAX_IMAGE_SIDE sets the limit)")
         if width * height > self.max_pixels:
             raise FRSError("FRS.0013", f"the resolution {size} exceeds {self.max_pixels} pixels")
         if width < self.min_side or height < self.min_side:

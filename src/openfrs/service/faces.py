@@ -57,6 +57,11 @@ class FaceService:
         pool = InferencePool(settings.inference_workers, settings.max_pending_inferences or None)
         return cls(FacePipeline(pack, options), pool, versions)
 
+    def no_face(self, code: str, where: str = "the image") -> FRSError:
+        """The no-face error `code`, naming the image and the smallest face looked for."""
+        return FRSError(code, f"{where}: no face of {self.pipeline.options.min_face_px} px or more "
+                              "(smaller faces are not searched for: OPENFRS_MIN_FACE_PX)")
+
     @property
     def embedder_version(self) -> str:
         """The model every embedding comes from; face sets record it."""
@@ -71,7 +76,7 @@ class FaceService:
         image's coordinates, `face_angle` set."""
         faces = await self.pool.run(self.detect_blocking, image, codes)
         if not faces:
-            raise FRSError("FRS.0501")
+            raise self.no_face("FRS.0501")
         return faces
 
     def detect_blocking(self, image: np.ndarray, codes: frozenset[int] = frozenset()) -> list[Face]:
@@ -88,12 +93,13 @@ class FaceService:
         """Whether the loaded pack holds the recogniser a face set was enrolled with."""
         return version in self.pipeline.recognisers
 
-    def largest_face_blocking(self, image: np.ndarray | Picture, model: str | None = None) -> Face:
+    def largest_face_blocking(self, image: np.ndarray | Picture, model: str | None = None,
+                              where: str = "the image") -> Face:
         """The largest face of the image with its embedding (FRS.0501 if none); blocks."""
-        return self.chosen_face_blocking(image, largest, model)
+        return self.chosen_face_blocking(image, largest, model, where)
 
     def chosen_face_blocking(self, image: np.ndarray | Picture, choose: FaceChooser,
-                             model: str | None = None) -> Face:
+                             model: str | None = None, where: str = "the image") -> Face:
         """Detect, let `choose` pick one face, landmark and embed only that one (by the
         recogniser `model`, default the pack's); blocks. The largest-face rule lets big photos
         be decoded reduced first and skip the tiles for small faces (pipeline `detect_to_embed`)."""
@@ -105,7 +111,7 @@ class FaceService:
         pixels = picture.full()
         oriented = self.pipeline.detect_to_embed(pixels, largest_only=choose is largest)
         if not oriented.faces:
-            raise FRSError("FRS.0501")
+            raise self.no_face("FRS.0501", where)
         face = choose(oriented.faces, oriented.image)
         self.pipeline.embed(oriented.image, [face], model)
         return face_to_original(face, oriented.angle, pixels.shape)
@@ -144,8 +150,8 @@ class FaceService:
     async def compare(self, image1: np.ndarray | Picture, image2: np.ndarray | Picture) -> Comparison:
         """Largest face of each image, as FRS does; similarity is the calibrated 0-1 score."""
         face1, face2 = await gather_or_cancel(
-            self.pool.run(self.largest_face_blocking, image1),
-            self.pool.run(self.largest_face_blocking, image2),
+            self.pool.run(self.largest_face_blocking, image1, None, "image1"),
+            self.pool.run(self.largest_face_blocking, image2, None, "image2"),
         )
         cosine = float(np.clip(np.dot(face1.embedding, face2.embedding), -1.0, 1.0))
         return Comparison(face1, face2, self.pipeline.calibration.similarity(cosine))

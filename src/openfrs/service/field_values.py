@@ -25,13 +25,16 @@ def _check(name: str, kind: str, value: object) -> object:
             return float(value)
     elif kind == "boolean" and isinstance(value, bool):
         return value
-    raise FRSError("FRS.0406", f"external_fields.{name} must be a {kind}")
+    article = "an" if kind[0] in "aeiou" else "a"
+    raise FRSError("FRS.0406", f"external_fields.{name} must be {article} {kind}")
 
 
-def validate_values(value: object, schema: dict[str, str]) -> dict[str, object]:
+def validate_values(value: object, schema: dict[str, str], *, allow_null: bool = False
+                    ) -> dict[str, object]:
     """{} when absent; FRS.0405 for a field the set does not declare, FRS.0406 for a wrong type.
 
-    Multipart clients send the object as a JSON string, as FRS documents.
+    Multipart clients send the object as a JSON string, as FRS documents. With `allow_null` (an
+    update, merged into the stored fields) a null value stays None: it removes that field.
     """
     if value is None or value == "":
         return {}
@@ -46,5 +49,5 @@ def validate_values(value: object, schema: dict[str, str]) -> dict[str, object]:
     for name, item in value.items():
         if name not in schema:
             raise FRSError("FRS.0405", f"{str(name)[:40]} is not a field of this face set")
-        checked[name] = _check(name, schema[name], item)
+        checked[name] = None if allow_null and item is None else _check(name, schema[name], item)
     return checked

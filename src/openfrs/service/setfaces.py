@@ -77,7 +77,7 @@ class SetFaceService:
         detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single, codes,
                                              face_set.model_version)
         if not detected:
-            raise FRSError("FRS.0404")
+            raise self.faces.no_face("FRS.0404")
         refused: list[tuple[Face, list[str]]] = []
         if limits:
             judged = [(face, refusal_reasons(face, limits)) for face in detected]
@@ -169,7 +169,10 @@ class SetFaceService:
         return face_set, deleted
 
     async def update(self, project_id: str, set_name: str, fields: dict) -> FaceSetRecord:
-        """FRS UpdateFace: a new external_image_id and/or external_fields for one face."""
+        """FRS UpdateFace: a new external_image_id and/or changes to one face's external_fields.
+
+        The fields sent are merged into the stored ones (JSON merge patch, RFC 7396): a field sent
+        gets the new value, a field sent as null is removed, a field not sent is kept."""
         face_set = await self.face_sets.get(project_id, set_name)
         face_id = fields.get("face_id")
         if not face_id or not isinstance(face_id, str):
@@ -179,7 +182,7 @@ class SetFaceService:
         if not has_image_id and not has_fields:
             raise FRSError("FRS.0011", "external_image_id or external_fields")
         image_id = external_image_id(fields["external_image_id"]) if has_image_id else None
-        values = (validate_values(fields["external_fields"], face_set.external_fields)
+        values = (validate_values(fields["external_fields"], face_set.external_fields, allow_null=True)
                   if has_fields else None)
         if not await asyncio.to_thread(self.store.update_face, face_set.key, face_id, image_id, values):
             raise FRSError("FRS.0303", face_id[:40])
@@ -203,7 +206,7 @@ class SetFaceService:
             detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, True,
                                                  codes, face_set.model_version)
             if not detected:
-                raise FRSError("FRS.0304", "no face in the probe image")
+                raise self.faces.no_face("FRS.0304", "the probe image")
             reasons = refusal_reasons(detected[0], params.quality) if params.quality else []
             if reasons:
                 raise FRSError("FRS.0307", ", ".join(reasons))

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from openfrs.errors import FRSError
 from openfrs.service.attributes import HEAD_POSE, QUALITY
 from openfrs.service.face_picture import face_picture
 from openfrs.service.faces import FaceService
@@ -60,7 +59,7 @@ def check_image(service: FaceService, image: np.ndarray) -> SilentResult:
     """Blocking: detect, judge the largest face, warn. FRS.0707 when there is no face."""
     faces = service.detect_blocking(image, frozenset({QUALITY, HEAD_POSE}))
     if not faces:
-        raise FRSError("FRS.0707")
+        raise service.no_face("FRS.0707")
     face = faces[0]  # largest first
     verdict, warnings = service.pipeline.silent.check(image, face), quality_warnings(face)
     if len(faces) > 1:

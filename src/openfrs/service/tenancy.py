@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import string
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +35,9 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _AK_ALPHABET = string.ascii_uppercase + string.digits
 _SK_ALPHABET = string.ascii_letters + string.digits
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+ROTATION_GRACE_S = 86400.0  # how long a rotated credential keeps signing beside its successor
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PROJECT_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def now_text() -> str:
@@ -54,11 +59,46 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def time_text(unix_time: float) -> str:
+    return datetime.fromtimestamp(unix_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def check_day(value: str, name: str) -> str:
+    """A YYYY-MM-DD calendar date, as usage days are kept; FRS.0117 names `name` otherwise."""
+    if not _DAY.fullmatch(value):
+        raise FRSError("FRS.0117", f"{name} must be YYYY-MM-DD, not {value[:32]!r}")
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise FRSError("FRS.0117", f"{name} {value} is not a calendar date") from None
+    return value
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise FRSError("FRS.0012", "passwords have at least 8 characters")
+
+
+def audit_document(event: AuditEvent) -> dict:
+    """An audit event as GET /v1/{project_id}/audit shows it (the admin CLI uses the same names)."""
+    return {"seq": event.seq, "time": event.at, "actor": event.actor, "action": event.action,
+            "resource": event.resource, "detail": event.detail, "request_id": event.request_id}
+
+
 @dataclass(frozen=True)
 class IssuedCredential:
     project_id: str
     ak: str
     sk: str
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A rotation's new credential, and until when (Unix time) the old one still signs."""
+
+    issued: IssuedCredential
+    old_ak: str
+    old_expires_at: float
 
 
 class Tenancy:
@@ -98,11 +138,37 @@ class Tenancy:
 
     def set_project(self, key: str, *, disabled: bool | None = None, qps: float | None = None,
                     actor: str = "admin") -> Project:
+        """Freeze or thaw, or set the QPS (0: back to the server's default)."""
+        if qps is not None and not (math.isfinite(qps) and qps >= 0):
+            raise FRSError("FRS.0012", "qps must be a number >= 0 (0: the server's default)")
         project = self.project(key)
         self.store.set_project(project.project_id, disabled=disabled, qps=qps)
         change = {k: v for k, v in (("disabled", disabled), ("qps", qps)) if v is not None}
         self.audit(project.project_id, actor, "updateProject", f"project/{project.name}", change)
         return self.project(project.project_id)
+
+    def delete_project(self, key: str, face_sets: Callable[[str], list[str]],
+                       actor: str = "admin") -> Project:
+        """Delete a project with its users, credentials and tokens; refused (FRS.0012) while
+        `face_sets(project_id)` names any: those live in the metadata store, with the server's
+        vector indexes, and go through the API's delete. Frozen during the check, so no call
+        creates a face set between the check and the delete."""
+        project = self.project(key)
+        if not project.disabled:
+            self.store.set_project(project.project_id, disabled=True)
+        try:
+            owned = face_sets(project.project_id)
+        except BaseException:
+            self.store.set_project(project.project_id, disabled=project.disabled)
+            raise
+        if owned:
+            self.store.set_project(project.project_id, disabled=project.disabled)
+            shown = ", ".join(owned[:10]) + (", ..." if len(owned) > 10 else "")
+            raise FRSError("FRS.0012", f"project {project.name!r} still has {len(owned)} face set(s): "
+                           f"{shown}; delete them first (DELETE /v2/{project.project_id}/face-sets/NAME)")
+        self.store.delete_project(project.project_id)
+        self.audit(project.project_id, actor, "deleteProject", f"project/{project.name}", {})
+        return project
 
     def set_service(self, key: str, service: str, enabled: bool, actor: str = "admin") -> None:
         if service not in SERVICES:
@@ -139,12 +205,16 @@ class Tenancy:
     def create_credential(self, key: str, actor: str = "admin") -> IssuedCredential:
         """A new AK/SK; the SK is returned this once and stored sealed."""
         project = self.project(key)
-        ak = "".join(secrets.choice(_AK_ALPHABET) for _ in range(20))
-        sk = "".join(secrets.choice(_SK_ALPHABET) for _ in range(40))
+        ak, sk = self._new_key()
         sealed = self.box.seal(sk, ak)
         self.store.create_credential(Credential(ak, project.project_id, sealed, now_text(), False))
         self.audit(project.project_id, actor, "createCredential", f"credential/{ak}", {})
         return IssuedCredential(project.project_id, ak, sk)
+
+    @staticmethod
+    def _new_key() -> tuple[str, str]:
+        return ("".join(secrets.choice(_AK_ALPHABET) for _ in range(20)),
+                "".join(secrets.choice(_SK_ALPHABET) for _ in range(40)))
 
     def set_credential_disabled(self, ak: str, disabled: bool, actor: str = "admin") -> None:
         credential = self.store.credential(ak)
@@ -153,10 +223,38 @@ class Tenancy:
         self.audit(credential.project_id, actor, "disableCredential" if disabled else "enableCredential",
                    f"credential/{ak}", {})
 
+    def rotate_credential(self, ak: str, grace_s: float = ROTATION_GRACE_S,
+                          actor: str = "admin") -> Rotation:
+        """A new AK/SK for the credential's project (the SK returned this once); the old one
+        keeps signing `grace_s` seconds more, then fails as a deleted one does (IAM's model:
+        clients move to the new pair, then the old is deleted)."""
+        if not (math.isfinite(grace_s) and grace_s >= 0):
+            raise FRSError("FRS.0012", "the grace period is a number of seconds >= 0")
+        old = self.store.credential(ak)
+        if old is None:
+            raise FRSError("FRS.0012", f"no credential {ak[:32]!r}")
+        ak_new, sk_new = self._new_key()
+        expires_at = time.time() + grace_s
+        new = Credential(ak_new, old.project_id, self.box.seal(sk_new, ak_new), now_text(), False)
+        if not self.store.rotate_credential(ak, new, expires_at):
+            raise FRSError("FRS.0012", f"credential {ak} is disabled or was rotated before "
+                           "(rotate its successor, or create a new one)")
+        self.audit(old.project_id, actor, "rotateCredential", f"credential/{ak}",
+                   {"new_ak": ak_new, "old_valid_until": time_text(expires_at)})
+        return Rotation(IssuedCredential(old.project_id, ak_new, sk_new), ak, expires_at)
+
+    def delete_credential(self, ak: str, actor: str = "admin") -> None:
+        credential = self.store.credential(ak)
+        if credential is None or not self.store.delete_credential(ak):
+            raise FRSError("FRS.0012", f"no credential {ak[:32]!r}")
+        self.audit(credential.project_id, actor, "deleteCredential", f"credential/{ak}", {})
+
     def secret_key(self, ak: str) -> tuple[str, str] | None:
-        """(project_id, SK) of an enabled credential, None otherwise."""
+        """(project_id, SK) of an enabled credential not past its rotation grace, None otherwise."""
         credential = self.store.credential(ak)
         if credential is None or credential.disabled:
+            return None
+        if credential.expires_at is not None and credential.expires_at <= time.time():
             return None
         try:
             return credential.project_id, self.box.open(credential.sk_sealed, ak)
@@ -167,8 +265,7 @@ class Tenancy:
         project = self.project(key)
         if not _NAME.fullmatch(name):
             raise FRSError("FRS.0012", "user names are 1-64 letters, digits, '_', '.' or '-'")
-        if len(password) < 8:
-            raise FRSError("FRS.0012", "passwords have at least 8 characters")
+        _check_password(password)
         user = User(project.project_id, name, _hash_password(password), now_text(), False)
         try:
             self.store.create_user(user)
@@ -182,6 +279,20 @@ class Tenancy:
         if not self.store.set_user_disabled(project.project_id, name, disabled):
             raise FRSError("FRS.0012", f"no user {name[:64]!r} in project {project.name!r}")
         self.audit(project.project_id, actor, "disableUser" if disabled else "enableUser", f"user/{name}", {})
+
+    def reset_password(self, key: str, name: str, password: str, actor: str = "admin") -> None:
+        """A new password; every token the user holds stops working at once."""
+        project = self.project(key)
+        _check_password(password)
+        if not self.store.set_password(project.project_id, name, _hash_password(password)):
+            raise FRSError("FRS.0012", f"no user {name[:64]!r} in project {project.name!r}")
+        self.audit(project.project_id, actor, "resetPassword", f"user/{name}", {})
+
+    def delete_user(self, key: str, name: str, actor: str = "admin") -> None:
+        project = self.project(key)
+        if not self.store.delete_user(project.project_id, name):
+            raise FRSError("FRS.0012", f"no user {name[:64]!r} in project {project.name!r}")
+        self.audit(project.project_id, actor, "deleteUser", f"user/{name}", {})
 
     def issue_token(self, project_key: str, user_name: str, password: str) -> tuple[str, Project, float]:
         """(token, project, expires_at) for a user's password; APIG.0301 on any mismatch (one
@@ -209,13 +320,20 @@ class Tenancy:
 
     # -- usage and audit -----------------------------------------------------------------------
 
-    def usage(self, project_id: str, start_day: str, end_day: str) -> list[dict]:
-        """Successful calls per day and API, days as YYYY-MM-DD (inclusive bounds)."""
-        return [{"date": day, "api": api, "calls": calls}
-                for day, api, calls in self.store.usage(project_id, start_day, end_day)]
+    def usage(self, project_id: str, start_day: str | None = None,
+              end_day: str | None = None) -> list[dict]:
+        """Successful and throttled calls per day and API, days as YYYY-MM-DD (inclusive bounds, None: open);
+        FRS.0117 for a malformed date or a start after the end."""
+        start_day = check_day(start_day, "the start date") if start_day else "0000-00-00"
+        end_day = check_day(end_day, "the end date") if end_day else "9999-99-99"
+        if start_day > end_day:
+            raise FRSError("FRS.0117", f"the start date {start_day} is after the end date {end_day}")
+        return [{"date": day, "api": api, "calls": calls, "throttled": throttled}
+                for day, api, calls, throttled in self.store.usage(project_id, start_day, end_day)]
 
-    def count_call(self, project_id: str, api: str) -> None:
-        self.store.count_call(project_id, api, datetime.now(UTC).strftime("%Y-%m-%d"))
+    def count_call(self, project_id: str, api: str, throttled: bool = False) -> None:
+        """Counts a successful call, or one refused by the QPS limit (`throttled`)."""
+        self.store.count_call(project_id, api, datetime.now(UTC).strftime("%Y-%m-%d"), throttled)
 
     def audit(self, project_id: str, actor: str, action: str, resource: str, detail: dict,
               request_id: str = "") -> None:
@@ -224,6 +342,22 @@ class Tenancy:
     def audit_events(self, project_id: str | None, action: str | None = None, after: int = 0,
                      limit: int = 100) -> list[AuditEvent]:
         return self.store.audit(project_id, action, after, limit)
+
+    def audit_page(self, project_id: str | None, action: str | None = None, after: int = 0,
+                   limit: int = 100) -> tuple[list[AuditEvent], int | None]:
+        """Up to `limit` events (action in any case) and the marker of the next page: the last
+        seq shown when more events match, None when this page is the last."""
+        events = self.store.audit(project_id, action, after, limit + 1)
+        return events[:limit], (events[limit - 1].seq if len(events) > limit else None)
+
+    def audit_project_id(self, key: str) -> str:
+        """A project's id by name or id, or a deleted project's id (its events outlive it)."""
+        project = self.store.project(key)
+        if project is not None:
+            return project.project_id
+        if _PROJECT_ID.fullmatch(key):
+            return key
+        raise FRSError("FRS.0012", f"no project {key[:64]!r}")
 
     def ensure_default_project(self) -> IssuedCredential | None:
         """On a data dir with no project at all: the default project and a first credential."""

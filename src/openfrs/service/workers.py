@@ -29,7 +29,8 @@ class InferencePool:
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         if self._pending >= self.max_pending:  # only the event loop thread touches the counter
-            raise FRSError("FRS.0033", "the inference queue is full, retry shortly")
+            raise FRSError("FRS.0033", "the inference queue is full, retry shortly "
+                                       "(OPENFRS_MAX_PENDING_INFERENCES sets its length)")
         self._pending += 1
         try:
             loop = asyncio.get_running_loop()

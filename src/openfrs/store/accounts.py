@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS credentials (
     project_id TEXT NOT NULL REFERENCES projects(project_id),
     sk_sealed BLOB NOT NULL,
     created_at TEXT NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0
+    disabled INTEGER NOT NULL DEFAULT 0,
+    expires_at REAL  -- Unix time after which a rotated credential no longer signs; NULL: never
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY,
@@ -57,6 +58,7 @@ CREATE TABLE IF NOT EXISTS usage (
     api TEXT NOT NULL,
     day TEXT NOT NULL,
     calls INTEGER NOT NULL,
+    throttled INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, api, day)
 );
 CREATE TABLE IF NOT EXISTS audit (
@@ -97,6 +99,7 @@ class Credential:
     sk_sealed: bytes
     created_at: str
     disabled: bool
+    expires_at: float | None = None  # set by a rotation: the end of the old key's grace period
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,26 @@ class AuditEvent:
     request_id: str
 
 
+_CREDENTIAL_COLUMNS = "ak, project_id, sk_sealed, created_at, disabled, expires_at"
+
+
 class AccountStore(SQLiteDatabase):
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since the first release, on a database made before them."""
+        for table, column, kind in (("credentials", "expires_at", "REAL"),
+                                    ("usage", "throttled", "INTEGER NOT NULL DEFAULT 0")):
+            columns = {row[1] for row in self._writer.execute(f"PRAGMA table_info({table})")}
+            if column in columns:
+                continue
+            try:
+                self._writer.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as exc:  # another process added it just now
+                if "duplicate column" not in str(exc):
+                    raise
 
     def _insert(self, sql: str, values: tuple) -> None:
         try:
@@ -168,6 +188,14 @@ class AccountStore(SQLiteDatabase):
                                       (qps if qps > 0 else None, project_id)).rowcount
         return changed > 0
 
+    def delete_project(self, project_id: str) -> bool:
+        """The project with its sub-services, users, credentials and tokens; its usage counts and
+        audit events stay (history, and the audit log is append-only)."""
+        with self._transaction() as db:
+            for table in ("tokens", "credentials", "users", "project_services"):
+                db.execute(f"DELETE FROM {table} WHERE project_id = ?", (project_id,))
+            return db.execute("DELETE FROM projects WHERE project_id = ?", (project_id,)).rowcount > 0
+
     def services(self, project_id: str) -> dict[str, tuple[bool, str]]:
         rows = self._reader().execute(
             "SELECT service, enabled, created_at FROM project_services WHERE project_id = ?",
@@ -201,25 +229,56 @@ class AccountStore(SQLiteDatabase):
             return db.execute("UPDATE users SET disabled = ? WHERE project_id = ? AND name = ?",
                               (int(disabled), project_id, name)).rowcount > 0
 
+    def set_password(self, project_id: str, name: str, password_hash: str) -> bool:
+        """The new hash, and every token the user holds revoked, in one transaction."""
+        with self._transaction() as db:
+            if db.execute("UPDATE users SET password_hash = ? WHERE project_id = ? AND name = ?",
+                          (password_hash, project_id, name)).rowcount == 0:
+                return False
+            db.execute("DELETE FROM tokens WHERE project_id = ? AND user_name = ?", (project_id, name))
+        return True
+
+    def delete_user(self, project_id: str, name: str) -> bool:
+        """The user and its tokens (a user made again with the name must not inherit them)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM tokens WHERE project_id = ? AND user_name = ?", (project_id, name))
+            return db.execute("DELETE FROM users WHERE project_id = ? AND name = ?",
+                              (project_id, name)).rowcount > 0
+
     def create_credential(self, credential: Credential) -> None:
-        self._insert("INSERT INTO credentials VALUES (?, ?, ?, ?, ?)",
-                     (credential.ak, credential.project_id, credential.sk_sealed, credential.created_at,
-                      int(credential.disabled)))
+        self._insert(f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                     _credential_row(credential))
 
     def credential(self, ak: str) -> Credential | None:
-        row = self._reader().execute("SELECT * FROM credentials WHERE ak = ?", (ak,)).fetchone()
-        return Credential(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        row = self._reader().execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE ak = ?",
+                                     (ak,)).fetchone()
+        return _credential(row) if row else None
 
     def credentials(self, project_id: str | None = None) -> list[Credential]:
         rows = self._reader().execute(
-            "SELECT * FROM credentials WHERE ? IS NULL OR project_id = ? ORDER BY project_id, created_at",
-            (project_id, project_id)).fetchall()
-        return [Credential(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+            f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE ? IS NULL OR project_id = ?"
+            " ORDER BY project_id, created_at", (project_id, project_id)).fetchall()
+        return [_credential(r) for r in rows]
 
     def set_credential_disabled(self, ak: str, disabled: bool) -> bool:
         with self._transaction() as db:
             return db.execute("UPDATE credentials SET disabled = ? WHERE ak = ?",
                               (int(disabled), ak)).rowcount > 0
+
+    def rotate_credential(self, old_ak: str, new: Credential, old_expires_at: float) -> bool:
+        """The new credential and the old one's end, in one transaction; False (and nothing
+        written) unless the old one exists, is enabled and was not rotated before."""
+        with self._transaction() as db:
+            if db.execute("UPDATE credentials SET expires_at = ? WHERE ak = ? AND disabled = 0"
+                          " AND expires_at IS NULL", (old_expires_at, old_ak)).rowcount == 0:
+                return False
+            db.execute(f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                       _credential_row(new))
+        return True
+
+    def delete_credential(self, ak: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM credentials WHERE ak = ?", (ak,)).rowcount > 0
 
     def add_token(self, token_hash: str, project_id: str, user_name: str, expires_at: float) -> None:
         with self._transaction() as db:
@@ -236,16 +295,19 @@ class AccountStore(SQLiteDatabase):
 
     # -- usage and audit -------------------------------------------------------------------
 
-    def count_call(self, project_id: str, api: str, day: str) -> None:
+    def count_call(self, project_id: str, api: str, day: str, throttled: bool = False) -> None:
+        """One more successful (or, with `throttled`, one more rate-limited) call."""
+        column = "throttled" if throttled else "calls"
         with self._transaction() as db:
-            db.execute("INSERT INTO usage VALUES (?, ?, ?, 1) ON CONFLICT (project_id, api, day)"
-                       " DO UPDATE SET calls = calls + 1", (project_id, api, day))
+            db.execute("INSERT INTO usage (project_id, api, day, calls, throttled) VALUES (?, ?, ?, ?, ?)"
+                       f" ON CONFLICT (project_id, api, day) DO UPDATE SET {column} = {column} + 1",
+                       (project_id, api, day, int(not throttled), int(throttled)))
 
     def usage(self, project_id: str, start_day: str = "",
-              end_day: str = "9999") -> list[tuple[str, str, int]]:
-        """(day, api, calls), by day then api."""
+              end_day: str = "9999") -> list[tuple[str, str, int, int]]:
+        """(day, api, calls, throttled), by day then api."""
         return [tuple(r) for r in self._reader().execute(
-            "SELECT day, api, calls FROM usage WHERE project_id = ? AND day BETWEEN ? AND ?"
+            "SELECT day, api, calls, throttled FROM usage WHERE project_id = ? AND day BETWEEN ? AND ?"
             " ORDER BY day, api",
             (project_id, start_day, end_day)).fetchall()]
 
@@ -259,8 +321,19 @@ class AccountStore(SQLiteDatabase):
 
     def audit(self, project_id: str | None = None, action: str | None = None, after_seq: int = 0,
               limit: int = 100) -> list[AuditEvent]:
+        """Events after `after_seq`, oldest first; `action` matches whatever its case."""
         rows = self._reader().execute(
-            "SELECT * FROM audit WHERE (? IS NULL OR project_id = ?) AND (? IS NULL OR action = ?)"
+            "SELECT * FROM audit WHERE (? IS NULL OR project_id = ?)"
+            " AND (? IS NULL OR action = ? COLLATE NOCASE)"
             " AND seq > ? ORDER BY seq LIMIT ?",
             (project_id, project_id, action, action, after_seq, limit)).fetchall()
         return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows]
+
+
+def _credential_row(credential: Credential) -> tuple:
+    return (credential.ak, credential.project_id, credential.sk_sealed, credential.created_at,
+            int(credential.disabled), credential.expires_at)
+
+
+def _credential(row: tuple) -> Credential:
+    return Credential(row[0], row[1], row[2], row[3], bool(row[4]), row[5])

@@ -229,12 +229,15 @@ class SQLiteMetadataStore(SQLiteDatabase):
 
     def update_face(self, set_key: int, face_id: str, external_image_id: str | None,
                     fields: dict | None) -> bool:
-        """Replace the image id and/or the custom fields of one face (FRS UpdateFace)."""
-        with self._transaction() as db:
+        """Set the image id and/or merge `fields` into the face's custom fields (FRS UpdateFace):
+        a name with a value is set, a name with None removed, a name not given kept."""
+        patch = None if fields is None else json.dumps(fields)
+        with self._transaction() as db:  # json_patch is RFC 7396's merge: a null member removes
             cursor = db.execute(
                 "UPDATE faces SET external_image_id = COALESCE(?, external_image_id),"
-                " fields = COALESCE(?, fields) WHERE set_key = ? AND face_id = ?",
-                (external_image_id, None if fields is None else json.dumps(fields), set_key, face_id))
+                " fields = CASE WHEN ? IS NULL THEN fields ELSE json_patch(COALESCE(fields, '{}'), ?) END"
+                " WHERE set_key = ? AND face_id = ?",
+                (external_image_id, patch, patch, set_key, face_id))
         return cursor.rowcount > 0
 
     def delete_faces(self, set_key: int, keys: Sequence[int] | np.ndarray) -> int:

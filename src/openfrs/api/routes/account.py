@@ -4,7 +4,6 @@ and the audit log."""
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
@@ -13,10 +12,9 @@ from fastapi.responses import JSONResponse
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import read_json_object
 from openfrs.errors import FRSError
-from openfrs.service.tenancy import Tenancy
+from openfrs.service.tenancy import Tenancy, audit_document, check_day
 
 router = APIRouter(tags=["account"])
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_AUDIT_PAGE = 1000
 
 
@@ -65,24 +63,17 @@ async def issue_token(request: Request) -> JSONResponse:
     return JSONResponse(content, status_code=201, headers={"X-Subject-Token": token})
 
 
-def _day(value: str | None, name: str, default: str) -> str:
-    if value is None or value == "":
-        return default
-    if not _DATE.fullmatch(value):
-        raise FRSError("FRS.0117", f"{name} must be YYYY-MM-DD")
-    try:
-        datetime.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        raise FRSError("FRS.0117", f"{name} is not a calendar date") from None
-    return value
+def _day(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    return check_day(value, name) if value else None
 
 
 @router.get("/v1/{project_id}/usage", summary="Successful calls per API and day (OpenFRS extension)")
 async def show_usage(request: Request, principal: Principal = Depends(authenticate)) -> dict:
-    start = _day(request.query_params.get("start_date"), "start_date", "0000-00-00")
-    end = _day(request.query_params.get("end_date"), "end_date", "9999-99-99")
+    start, end = _day(request, "start_date"), _day(request, "end_date")
     rows = await asyncio.to_thread(_tenancy(request).usage, principal.project_id, start, end)
-    return {"usage": rows, "total": sum(row["calls"] for row in rows)}
+    return {"usage": rows, "total": sum(row["calls"] for row in rows),
+            "throttled": sum(row["throttled"] for row in rows)}
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -98,9 +89,6 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 async def show_audit(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     after = _int_param(request, "marker", 0, 0, 2**62)
     limit = _int_param(request, "limit", 100, 1, MAX_AUDIT_PAGE)
-    events = await asyncio.to_thread(_tenancy(request).audit_events, principal.project_id,
-                                     request.query_params.get("action") or None, after, limit)
-    return {"events": [{"seq": e.seq, "time": e.at, "actor": e.actor, "action": e.action,
-                        "resource": e.resource, "detail": e.detail, "request_id": e.request_id}
-                       for e in events],
-            "next_marker": events[-1].seq if len(events) == limit else None}
+    events, next_marker = await asyncio.to_thread(_tenancy(request).audit_page, principal.project_id,
+                                                  request.query_params.get("action") or None, after, limit)
+    return {"events": [audit_document(e) for e in events], "next_marker": next_marker}
