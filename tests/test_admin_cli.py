@@ -284,9 +284,8 @@ def test_reset_password_and_delete_user_end_their_tokens(capsys, data_dir, monke
 
 
 def test_delete_project_is_refused_while_it_owns_face_sets(capsys, data_dir):
-    from openfrs.api.app import METADATA_FILE
     from openfrs.store.records import FaceSetRecord
-    from openfrs.store.sqlite import SQLiteMetadataStore
+    from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
 
     project = admin(capsys, data_dir, "create-project", "shop")
     credential = admin(capsys, data_dir, "create-credential", "--project", "shop")

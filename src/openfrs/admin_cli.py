@@ -186,8 +186,7 @@ def _credential_out(issued: IssuedCredential, form: str, extra: dict) -> object:
 def _face_set_names(data_dir: Path) -> Callable[[str], list[str]]:
     """The face sets a project owns in the server's metadata store (none when it has no store)."""
     def names(project_id: str) -> list[str]:
-        from openfrs.api.app import METADATA_FILE
-        from openfrs.store.sqlite import SQLiteMetadataStore
+        from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
 
         if not (data_dir / METADATA_FILE).exists():
             return []
@@ -278,7 +277,7 @@ def _print(output: object) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = Path(getattr(args, "data_dir", None) or settings.data_dir)
     if not (data_dir / ACCOUNTS_FILE).is_file() and not getattr(args, "init", False):
-        print(f"error: {data_dir} holds no OpenFRS data (no {ACCOUNTS_FILE}). Pass the server's "
+        print(f"error: {data_dir.resolve()} holds no OpenFRS data (no {ACCOUNTS_FILE}). Pass the server's "
               f"data dir (--data-dir DIR or OPENFRS_DATA_DIR), or add --init to start a new one "
               "there.", file=sys.stderr)
         return 2

@@ -127,6 +127,13 @@ def test_option_values_are_checked_before_any_call(capsys, tmp_path):
         assert exit_.value.code == 2 and complaint in capsys.readouterr().err, argv
 
 
+def test_an_unreadable_image_is_named_without_a_traceback(no_connection_env, capsys, tmp_path):
+    missing = tmp_path / "nope.jpg"
+    code, printed, err = run(capsys, "--project-id", "p", "detect", str(missing))
+    assert code == 1 and printed is None
+    assert err.strip() == f"error: cannot read {missing}: No such file or directory"
+
+
 # -- connection and credentials --------------------------------------------------------------------
 
 def test_nothing_listening_fails_within_a_second_naming_the_url_and_how_to_start(no_connection_env, capsys):

@@ -12,6 +12,7 @@ from openfrs import __version__
 from openfrs.api.auth import NoAuth, TenantAuth
 from openfrs.api.errors import install_error_handlers
 from openfrs.api.metrics import Metrics, MetricsMiddleware
+from openfrs.api.openapi import install_openapi
 from openfrs.api.quota import make_limiter
 from openfrs.api.requestid import RequestIdMiddleware
 from openfrs.api.routes import account, faces, facesets, liveness, ops, quality, setfaces
@@ -22,10 +23,9 @@ from openfrs.service.facesets import FaceSetService
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
-from openfrs.store.sqlite import SQLiteMetadataStore
+from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
 
 log = logging.getLogger("openfrs")
-METADATA_FILE = "openfrs.db"
 INDEX_DIR = "indexes"  # vector-index snapshots, one folder per face set
 
 
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         version=__version__,
         description="Self-hosted face recognition, compatible with Huawei Cloud FRS v2.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from CDNs; install_openapi serves them locally
+        redoc_url=None,
     )
     tenancy = Tenancy.open(settings.data_dir, settings.secret_key, settings.token_ttl_s)
     limiter = make_limiter(settings.redis_url)
@@ -79,5 +81,6 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     install_error_handlers(app)
     for routes in (faces, facesets, setfaces, quality, liveness, account, ops):
         app.include_router(routes.router)
+    install_openapi(app, settings)
 
     return app

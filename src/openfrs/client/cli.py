@@ -330,7 +330,11 @@ def run(args: argparse.Namespace) -> int:
         if exc.hint:
             print(exc.hint, file=sys.stderr)
         return 1
-    except (OSError, ValueError) as exc:  # an unreadable file, a missing setting, a half key pair
+    except OSError as exc:  # an image or video that cannot be read
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: cannot read {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a missing setting, a half key pair
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(answer, ensure_ascii=False, indent=2))

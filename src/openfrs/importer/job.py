@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from openfrs.api.app import METADATA_FILE
 from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.importer.enrol import Enroller
@@ -26,7 +25,7 @@ from openfrs.service.indexes import IndexRegistry
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
 from openfrs.store.records import FaceSetRecord
-from openfrs.store.sqlite import SQLiteMetadataStore
+from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
 
 SERVER_CAVEAT = ("note: a running `openfrs serve` on this data dir keeps its in-memory index and "
                  "will not find the imported faces until it is restarted")

@@ -20,6 +20,7 @@ from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.sql_filter import column_sql, field_sql, to_sql
 from openfrs.store.sqlite_db import SQLiteDatabase
 
+METADATA_FILE = "openfrs.db"  # in the data dir: the source of truth for face sets and faces
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS face_sets (
     key INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,217 @@
+"""Whole-API fuzzing: schemathesis sends every operation of the served /openapi.json to a real
+`openfrs serve` process, once with OPENFRS_AUTH=off and once with every request signed with an
+AK/SK (openfrs.signing, as huaweicloudsdkfrs signs).
+
+Each case fails the test when the server answers 5xx, takes more than 30 s, answers a status,
+content type, header or body its operation does not document, or when a refused (4xx) request
+changed stored data: every table of the metadata and accounts databases is compared before and
+after it. The document's own examples go first (a real face, so the success answers are checked
+too), then generated cases, schema-valid and schema-breaking. Most cases aim at the example face
+set "employees" (made again before each case if a case deleted it) so the face operations get
+past FRS.0302. OPENFRS_FUZZ_EXAMPLES sets the generated cases per operation and mode (default 25);
+OPENFRS_FUZZ_REPORT names a JSON file for the run's figures (docs/api.md records one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import zlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from openfrs import signing
+from openfrs.api.openapi.examples import REQUEST_EXAMPLES
+from openfrs.api.openapi.operations import OPERATIONS
+from openfrs.benchmark.http_load import free_port, start_server
+from openfrs.service.tenancy import ACCOUNTS_FILE, Tenancy
+from openfrs.store.sqlite import METADATA_FILE
+
+pytestmark = pytest.mark.models
+
+EXAMPLES = int(os.environ.get("OPENFRS_FUZZ_EXAMPLES", "25"))
+# The document's examples first, then generated cases; OPENFRS_FUZZ_COVERAGE=1 adds schemathesis'
+# boundary and schema-breaking values of every field (hundreds of cases an operation: deep runs).
+MODES = [HypothesisTestMode.EXAMPLES, HypothesisTestMode.FUZZING,
+         *([HypothesisTestMode.COVERAGE] if os.environ.get("OPENFRS_FUZZ_COVERAGE") == "1" else [])]
+TIMEOUT_S = 30  # a request slower than this is a hang
+SET = "employees"  # the document's example face set
+SET_BODY = REQUEST_EXAMPLES["create_face_set"]["value"]
+FACE_BODY = REQUEST_EXAMPLES["add_faces"]["value"]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_headers_conformance, response_schema_conformance]
+DATABASES = (METADATA_FILE, ACCOUNTS_FILE)
+
+
+class AkSkAuth(requests.auth.AuthBase):
+    """Signs the request as it goes out (final path, query and body bytes), as the SDK does."""
+
+    def __init__(self, ak: str, sk: str) -> None:
+        self.ak, self.sk = ak, sk
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = urlsplit(request.url)
+        body = request.body or b""
+        body = body.encode() if isinstance(body, str) else body
+        for name in ("Authorization", "X-Auth-Token", "X-Sdk-Date"):  # generated ones, if any
+            request.headers.pop(name, None)
+        content_type = request.headers.get("Content-Type")
+        signed = {"Content-Type": content_type} if content_type else {}
+        request.headers.update(signing.sign(request.method, url.netloc, url.path,
+                                            parse_qsl(url.query, keep_blank_values=True), signed, body,
+                                            self.ak, self.sk))
+        return request
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    project_id: str
+    auth: requests.auth.AuthBase | None
+    face_id: str = ""
+    cases: Counter = field(default_factory=Counter)
+    statuses: dict = field(default_factory=lambda: defaultdict(Counter))
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, self.url + path, auth=self.auth, timeout=TIMEOUT_S, **kwargs)
+
+    def ensure_example_set(self) -> None:
+        """The example set, with at least one face (its id in `face_id`), whatever earlier cases did."""
+        sets = f"/v2/{self.project_id}/face-sets"
+        if self.call("GET", f"{sets}/{SET}").status_code != 200:
+            response = self.call("POST", sets, json=SET_BODY)
+            assert response.status_code == 200, response.text
+        faces = self.call("GET", f"{sets}/{SET}/faces", params={"limit": 1}).json()["faces"]
+        if not faces:
+            response = self.call("POST", f"{sets}/{SET}/faces", json=FACE_BODY)
+            assert response.status_code == 200, response.text
+            faces = response.json()["faces"]
+        self.face_id = faces[0]["face_id"]
+
+    def snapshot(self) -> dict[str, str]:
+        """A digest of every table of the server's databases (committed data: WAL readers see it)."""
+        digests = {}
+        for name in DATABASES:
+            with sqlite3.connect(f"file:{self.data_dir / name}?mode=ro", uri=True) as db:
+                tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+                for table in sorted(tables):
+                    rows = db.execute(f'SELECT * FROM "{table}"').fetchall()
+                    text = repr(sorted(rows, key=repr)).encode()
+                    digests[f"{name}:{table}"] = hashlib.sha256(text).hexdigest()
+            db.close()
+        return digests
+
+
+@pytest.fixture(scope="module", params=["off", "aksk"])
+def server(request, settings, model_pack_dir, tmp_path_factory):
+    mode = request.param
+    data_dir = tmp_path_factory.mktemp(f"fuzz-{mode}")
+    tenancy = Tenancy.open(data_dir, None)
+    credential = tenancy.ensure_default_project()
+    tenancy.create_user("default", "alice", "alice-password")  # the token example's user
+    tenancy.close()
+    project_id, auth = "fuzz", None
+    if mode == "aksk":
+        project_id, auth = credential.project_id, AkSkAuth(credential.ak, credential.sk)
+    port = free_port()
+    proc = start_server(port, data_dir, settings.model_dir,
+                        {"OPENFRS_AUTH": "on" if mode == "aksk" else "off", "OPENFRS_QPS_DEFAULT": "10000"})
+    started = time.monotonic()
+    try:
+        server = Server(f"http://127.0.0.1:{port}", data_dir, project_id, auth)
+        server.ensure_example_set()
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        _report(mode, server, time.monotonic() - started)
+
+
+def _report(mode: str, server: Server, seconds: float) -> None:
+    path = os.environ.get("OPENFRS_FUZZ_REPORT")
+    if not path:
+        return
+    report = json.loads(Path(path).read_text()) if Path(path).exists() else {}
+    report[mode] = {"seconds": round(seconds, 1), "operations": len(server.cases),
+                    "cases": sum(server.cases.values()), "generated_per_operation": EXAMPLES,
+                    "statuses": {op: dict(counts) for op, counts in sorted(server.statuses.items())}}
+    Path(path).write_text(json.dumps(report, indent=1))
+
+
+@pytest.fixture(scope="module")
+def api_schema(server):
+    """The document the server itself serves: what a client generator or Swagger would read."""
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    schema.config.generation.update(with_security_parameters=False)
+    return schema
+
+
+def _often(value: object, one_in: int) -> bool:
+    """A stable coin: the same generated value always gets the same answer."""
+    return zlib.crc32(repr(value).encode()) % one_in != 0
+
+
+def _aim(case, server: Server) -> None:
+    """The credential's project; mostly the example set (a path segment, never '.' or '..') and,
+    where a face_id is asked for, half the time the id of a face that exists."""
+    params = case.path_parameters
+    if "project_id" in params:
+        params["project_id"] = server.project_id
+    if "face_set_name" in params:
+        name = str(params["face_set_name"])
+        if name in (".", "..") or "/" in name or _often(name, 4):
+            params["face_set_name"] = SET
+    for fields in (case.body, case.query):
+        if isinstance(fields, dict) and isinstance(fields.get("face_id"), str) and _often(fields, 2):
+            fields["face_id"] = server.face_id
+
+
+def _check(case, server: Server) -> None:
+    _aim(case, server)
+    server.ensure_example_set()
+    before = server.snapshot()
+    response = case.call(base_url=server.url, timeout=TIMEOUT_S, auth=server.auth)
+    operation = f"{case.method.upper()} {case.path}"
+    server.cases[operation] += 1
+    server.statuses[operation][response.status_code] += 1
+    case.validate_response(response, checks=CHECKS)
+    if 400 <= response.status_code < 500:
+        accounting = {f"{ACCOUNTS_FILE}:usage"} if response.status_code == 429 else set()  # counts throttling
+        changed = [table for table, digest in server.snapshot().items()
+                   if before.get(table) != digest and table not in accounting]
+        assert not changed, f"refused ({response.status_code} {response.text[:200]}) yet changed {changed}"
+
+
+# schemathesis' own pytest integration for a schema known only at run time (`from_fixture`) does
+# not run under pytest 9, so each operation's Hypothesis test is built with its test builder.
+@pytest.mark.parametrize(("method", "path"), sorted(OPERATIONS),
+                         ids=[OPERATIONS[key].operation_id for key in sorted(OPERATIONS)])
+def test_operation_keeps_its_contract(method, path, server, api_schema):
+    operation = api_schema[path][method]
+    config = HypothesisTestConfig(
+        project=api_schema.config,
+        modes=MODES,
+        settings=hypothesis.settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                                     phases=[Phase.explicit, Phase.generate],
+                                     suppress_health_check=list(HealthCheck)))
+    create_test(operation=operation, test_func=lambda case: _check(case, server), config=config)()
