@@ -102,9 +102,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 1
     if args.action == "list":
         print(f"pack {pack.name} at {pack.root}")
+        width = max(map(len, pack.models))
         for role, entry in pack.models.items():
             files = ", ".join(entry.files.values())
-            print(f"  {role:10s} {entry.family:22s} {entry.version}  [{files}]")
+            print(f"  {role:{width}s} {entry.family:22s} {entry.version}  [{files}]")
         for source in pack.sources:
             print(f"  source  {source['registry']}:{source['name']}@{source['version']}")
         return 0
