@@ -57,6 +57,20 @@ def test_detect_accepts_multipart_file_and_attributes(client, shared_data):
     assert isinstance(attributes["age"], int) and 25 <= attributes["age"] <= 70  # an adult man
 
 
+def test_gender_of_small_children_is_unknown_not_guessed(client, shared_data):
+    """The gender net is little better than chance on toddlers: face-detect withholds it."""
+    toddlers = sorted((shared_data / "utkface/images").glob("1_*.jpg"))[:3]
+    assert len(toddlers) == 3
+    for path in toddlers:
+        response = client.post(f"/v2/{PROJECT}/face-detect",
+                               json={"image_base64": base64.b64encode(path.read_bytes()).decode(),
+                                     "attributes": "1,2"})
+        assert response.status_code == 200, response.text
+        attributes = response.json()["faces"][0]["attributes"]
+        assert attributes["age"] < 13, (path.name, attributes)
+        assert attributes["gender"] == "unknown" and attributes["gender_probability"] is None
+
+
 def test_detect_attributes_head_pose_contours_and_face_angle(client, shared_data):
     import numpy as np
     from PIL import Image

@@ -11,7 +11,10 @@ import pytest
 
 from openfrs.media import ImageLimits, decode_image
 from openfrs.vision.agegender import (
+    GENDER_MIN_AGE,
+    GENDER_MIN_PROBABILITY,
     AgeGender,
+    gender_answered,
     landmarks_box,
     model_input,
     pad_to_square,
@@ -26,6 +29,35 @@ pytestmark = pytest.mark.models
 def test_gender_probability_is_that_of_the_reported_gender():
     assert AgeGender(30.0, 0.5).gender == "female"
     assert AgeGender(30.0, 0.3).gender_probability == pytest.approx(0.7)
+
+
+def test_gender_is_withheld_for_children_and_unsure_answers():
+    sure = 1.0 - (1.0 - GENDER_MIN_PROBABILITY) / 2  # above the cut
+    assert AgeGender(30.0, sure).gender_is_answered
+    assert AgeGender(30.0, 1.0 - sure).gender_is_answered  # sure of "male" too
+    assert not AgeGender(GENDER_MIN_AGE - 1, 0.999).gender_is_answered  # a child: however sure
+    assert not AgeGender(30.0, (0.5 + GENDER_MIN_PROBABILITY) / 2).gender_is_answered
+    answered = gender_answered(np.array([5.0, 40.0, 40.0]), np.array([0.99, 0.99, 0.55]))
+    assert answered.tolist() == [False, True, False]
+
+
+def test_abstention_report_picks_the_lowest_cut_that_meets_the_target():
+    from openfrs.evaluation.attributes import gender_abstention
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    truth = rng.integers(0, 2, n)
+    confidence = rng.uniform(0.5, 1.0, n)
+    right = rng.uniform(0, 1, n) < confidence  # the model is as right as it is sure
+    p_female = np.where(truth == 1, confidence, 1 - confidence)
+    p_female = np.where(right, p_female, 1 - p_female)
+    age = np.full(n, 30.0)
+    report = gender_abstention(p_female, age, truth, age, np.ones(n, bool), shipped_cut=0.8)
+    rows = {r["min_gender_probability"]: r for r in report["by_cut"]}
+    assert rows[0.5]["answered"] == 1.0 and rows[0.5]["acc"] == pytest.approx(0.75, abs=0.03)
+    assert report["chosen_cut"] is None  # uniform confidence: 96% right only for the top 8%
+    children = gender_abstention(p_female, np.full(n, 5.0), truth, age, np.ones(n, bool))
+    assert children["shipped"]["answered"] == 0.0
 
 
 def _utk_sample(shared_data: Path, per_band: int = 8) -> list[tuple[Path, int, int]]:

@@ -80,10 +80,11 @@ def attributes(face: Face, codes: frozenset[int]) -> dict[str, object]:
     if AGE in codes:
         out["age"] = None if estimate is None else int(round(estimate.age))
     if GENDER in codes:
-        out["gender"] = UNKNOWN if estimate is None else estimate.gender
-        # OpenFRS extension: the model's probability for the gender it reports (0.5-1); low in
-        # children, where the model is little better than chance (docs/attributes.md).
-        out["gender_probability"] = None if estimate is None else round(estimate.gender_probability, 4)
+        answered = estimate is not None and estimate.gender_is_answered
+        out["gender"] = estimate.gender if answered else UNKNOWN
+        # `unknown` for a face estimated under 13 or below the probability cut (vision/agegender.py,
+        # measured in docs/accuracy.md); OpenFRS extension: the probability of the answer (0.5-1).
+        out["gender_probability"] = round(estimate.gender_probability, 4) if answered else None
     if DRESS in codes:
         out.update(dress={"glass": UNKNOWN, "hat": UNKNOWN}, glass=UNKNOWN, hat=UNKNOWN)
     if EXPRESSION in codes:

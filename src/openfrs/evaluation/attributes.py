@@ -21,6 +21,7 @@ from openfrs.evaluation.lfw import central
 from openfrs.media import ImageLimits, decode_image
 from openfrs.service.attributes import AGE, GENDER, HEAD_POSE
 from openfrs.service.faces import FaceService
+from openfrs.vision.agegender import GENDER_MIN_AGE, GENDER_MIN_PROBABILITY, gender_answered
 
 AGE_BANDS = ((0, 2), (3, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 200))
 ADULT_AGE = 20
@@ -97,6 +98,55 @@ def gender_by_confidence(p_female: np.ndarray, truth: np.ndarray, mask: np.ndarr
     return rows
 
 
+ABSTENTION_CUTS = tuple(round(0.5 + 0.025 * i, 3) for i in range(20))  # 0.5 .. 0.975
+ABSTENTION_TARGET = {"acc": 0.96, "answered": 0.80}
+
+
+def _answered_stats(kept: np.ndarray, right: np.ndarray, scored: np.ndarray,
+                    eligible: np.ndarray | None = None) -> dict:
+    stats = {"answered": round(float(kept.sum() / max(scored.sum(), 1)), 4),
+             "acc": round(float(right[kept].mean()), 4) if kept.any() else None}
+    if eligible is not None:  # the faces gender is meant for: labelled at the minimum age or more
+        stats["answered_of_eligible"] = round(float((kept & eligible).sum() / max(eligible.sum(), 1)), 4)
+    return stats
+
+
+def gender_abstention(p_female: np.ndarray, predicted_age: np.ndarray, truth: np.ndarray,
+                      age: np.ndarray, mask: np.ndarray, min_age: float = GENDER_MIN_AGE,
+                      shipped_cut: float = GENDER_MIN_PROBABILITY) -> dict:
+    """Gender as the API answers it: `unknown` for a face estimated under `min_age` or below a
+    probability cut. For each cut: the share of labelled faces answered, the share of the
+    eligible ones (labelled `min_age` or older: children are withheld by design, so coverage is
+    judged on the rest) and the accuracy on the answered. The cut chosen is the most accurate
+    one that still answers ABSTENTION_TARGET["answered"] of the eligible faces with at least
+    ABSTENTION_TARGET["acc"]; at the shipped cut, both per true age band. Faces without a
+    prediction count as unanswered."""
+    scored = mask & (truth >= 0)
+    eligible = scored & (age >= min_age)
+    finite = scored & np.isfinite(p_female) & np.isfinite(predicted_age)
+    right = (p_female > 0.5).astype(int) == truth
+    rows = []
+    for cut in ABSTENTION_CUTS:
+        kept = finite & gender_answered(np.nan_to_num(predicted_age), np.nan_to_num(p_female, nan=0.5),
+                                        min_age, cut)
+        rows.append({"min_gender_probability": cut, **_answered_stats(kept, right, scored, eligible)})
+    meets = [r for r in rows if r["acc"] is not None and r["acc"] >= ABSTENTION_TARGET["acc"]
+             and r["answered_of_eligible"] >= ABSTENTION_TARGET["answered"]]
+    kept = finite & gender_answered(np.nan_to_num(predicted_age), np.nan_to_num(p_female, nan=0.5),
+                                    min_age, shipped_cut)
+    bands = {}
+    for low, high in AGE_BANDS:
+        band = scored & (age >= low) & (age <= high)
+        bands[band_label(low, high)] = {"faces": int(band.sum()), **_answered_stats(kept & band, right, band)}
+    return {"min_age": min_age, "target": ABSTENTION_TARGET, "by_cut": rows,
+            "chosen_cut": meets[-1]["min_gender_probability"] if meets else None,
+            "shipped_cut": shipped_cut,
+            "shipped": {**_answered_stats(kept, right, scored, eligible),
+                        "meets_target": bool(meets) and shipped_cut in
+                        {r["min_gender_probability"] for r in meets}},
+            "shipped_by_age_band": bands}
+
+
 def utkface(service: FaceService, images: Path, settings: Settings, limit: int | None = None,
             log: Callable[[str], None] = print) -> dict:
     """Age MAE and gender accuracy of face-detect's attributes 1 and 2 on every UTKFace image."""
@@ -130,6 +180,8 @@ def utkface(service: FaceService, images: Path, settings: Settings, limit: int |
         "age": age_metrics(predicted_age, truth_age, everything),
         "gender": gender_metrics(p_female, truth_gender, truth_age, everything),
         "gender_by_confidence": gender_by_confidence(p_female, truth_gender, everything),
+        "gender_with_abstention": gender_abstention(p_female, predicted_age, truth_gender, truth_age,
+                                                    everything),
         "ms_per_image_median": round(statistics.median(milliseconds), 1) if milliseconds else None,
         "model": service.pipeline.agegender_version,
     }
