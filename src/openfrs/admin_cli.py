@@ -46,25 +46,22 @@ class UsageError(Exception):
 
 # -- argument types: argparse reports their errors as usage errors (exit 2) -----------------------
 
-def _qps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: calls per second are a number >= 0 "
-                                         "(0: the server's default)")
-    return value
+def _non_negative(meaning: str) -> Callable[[str], float]:
+    """A finite number >= 0; `meaning` completes the message (": <meaning>")."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):
+            raise argparse.ArgumentTypeError(f"{text!r}: {meaning}")
+        return value
+
+    return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: a number of seconds >= 0")
-    return value
+_qps = _non_negative("calls per second are a number >= 0 (0: the server's default)")
+_seconds = _non_negative("a number of seconds >= 0")
 
 
 def _day(text: str) -> str:

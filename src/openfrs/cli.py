@@ -37,11 +37,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from openfrs.api.app import create_app
-    from openfrs.store.data_dir_lock import DataDirBusy, DataDirLock
+    from openfrs.store.data_dir_lock import DataDirBusy, hold_data_dir
 
     settings = _settings(args)
     try:  # held until this process ends: one server per embedded data dir
-        DataDirLock(settings.data_dir, "server").acquire()
+        hold_data_dir(settings.data_dir, "server")
     except DataDirBusy as busy:
         print(f"error: {busy}: stop it first, or give this server another --data-dir (two servers "
               "on one embedded data dir would not see each other's faces)", file=sys.stderr)

@@ -158,14 +158,13 @@ class Tenancy:
             self.store.set_project(project.project_id, disabled=True)
         try:
             owned = face_sets(project.project_id)
-        except BaseException:
+            if owned:
+                shown = ", ".join(owned[:10]) + (", ..." if len(owned) > 10 else "")
+                raise FRSError("FRS.0012", f"project {project.name!r} still has {len(owned)} face set(s): "
+                               f"{shown}; delete them first (DELETE /v2/{project.project_id}/face-sets/NAME)")
+        except BaseException:  # refused or failed: the project is as it was
             self.store.set_project(project.project_id, disabled=project.disabled)
             raise
-        if owned:
-            self.store.set_project(project.project_id, disabled=project.disabled)
-            shown = ", ".join(owned[:10]) + (", ..." if len(owned) > 10 else "")
-            raise FRSError("FRS.0012", f"project {project.name!r} still has {len(owned)} face set(s): "
-                           f"{shown}; delete them first (DELETE /v2/{project.project_id}/face-sets/NAME)")
         self.store.delete_project(project.project_id)
         self.audit(project.project_id, actor, "deleteProject", f"project/{project.name}", {})
         return project

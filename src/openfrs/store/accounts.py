@@ -124,6 +124,7 @@ class AuditEvent:
 
 
 _CREDENTIAL_COLUMNS = "ak, project_id, sk_sealed, created_at, disabled, expires_at"
+_INSERT_CREDENTIAL = f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 class AccountStore(SQLiteDatabase):
@@ -246,8 +247,7 @@ class AccountStore(SQLiteDatabase):
                               (project_id, name)).rowcount > 0
 
     def create_credential(self, credential: Credential) -> None:
-        self._insert(f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                     _credential_row(credential))
+        self._insert(_INSERT_CREDENTIAL, _credential_row(credential))
 
     def credential(self, ak: str) -> Credential | None:
         row = self._reader().execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE ak = ?",
@@ -272,8 +272,7 @@ class AccountStore(SQLiteDatabase):
             if db.execute("UPDATE credentials SET expires_at = ? WHERE ak = ? AND disabled = 0"
                           " AND expires_at IS NULL", (old_expires_at, old_ak)).rowcount == 0:
                 return False
-            db.execute(f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                       _credential_row(new))
+            db.execute(_INSERT_CREDENTIAL, _credential_row(new))
         return True
 
     def delete_credential(self, ak: str) -> bool:
