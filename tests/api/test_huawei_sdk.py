@@ -88,7 +88,8 @@ def test_sdk_detect_by_base64(sdk, shared_data):
     response = sdk.detect_face_by_base64(DetectFaceByBase64Request(body=body))
     assert len(response.faces) >= 5
     attributes = response.faces[0].attributes  # the SDK's typed model parses our answer
-    assert attributes.face_angle == 0 and attributes.gender in ("male", "female")
+    # gender may be withheld ("unknown": under 13 or probability < 0.80, vision/agegender.py)
+    assert attributes.face_angle == 0 and attributes.gender in ("male", "female", "unknown")
     assert isinstance(attributes.age, int) and 0 < attributes.age < 100
     assert attributes.dress.glass == "unknown" and attributes.expression.type == "unknown"
     box = response.faces[0].bounding_box
