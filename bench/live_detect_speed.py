@@ -6,7 +6,7 @@ run on a real face. Two versions: the plain one (x264 packs a repeated still int
 it decodes unusually fast) and one with fresh camera-like grain on every frame (sigma 6), which
 brings it near the 8 MB upload limit and makes decoding as costly as an accepted clip can be.
 Times decoding + tracking + events (check_actions), 1 thread per ONNX session as the service
-runs, median of three runs. The issue's target: under 10 s on this machine.
+runs, median of three runs. Target: under 6 s on this machine.
 
     .venv/bin/python bench/live_detect_speed.py
 """

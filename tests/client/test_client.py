@@ -467,3 +467,4 @@ def test_live_detect_an_action_video_as_base64_and_as_multipart(live, turn_right
             result = client.live_detect(turn_right_clip, [2])
         assert result.alive, result
         assert [a.action for a in result.actions] == [2] and result.actions[0].confidence > 0.5
+        assert isinstance(result.blink_count, int) and result.blink_count >= 0

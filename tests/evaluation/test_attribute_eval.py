@@ -1,4 +1,5 @@
-"""`openfrs eval attributes`: the metrics on hand-made numbers, and a small real run."""
+"""`openfrs eval attributes`: the metrics on hand-made numbers, the SSR-Net readout of the
+faceplugin candidate, and a small real run with candidates."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import pytest
 
 from openfrs.evaluation.attributes import (
     age_metrics,
+    faceplugin_candidate,
     gender_by_confidence,
     gender_metrics,
     parse_utkface_name,
     pose_stills,
     utkface,
 )
+from openfrs.vision.ssrnet import OUTPUTS, merge
 
 
 def test_utkface_names_give_age_and_gender():
@@ -49,12 +52,42 @@ def test_gender_by_confidence_keeps_only_sure_answers():
     assert rows[1] == {"min_gender_probability": 0.8, "answered": 0.5, "acc": 1.0}
 
 
+def test_ssrnet_merge_is_the_packages_stagewise_sum():
+    """lib/fr_age.js mergeAge without V: stage k's bin expectation over 3^k (no deltas, offsets)."""
+    zero = {name: np.zeros((1, 1 if "delta" in name else 3), np.float32) for name in OUTPUTS}
+    one_hot = {**zero, "prob_stage_1": np.array([[0, 0, 1]], np.float32),
+               "prob_stage_2": np.array([[0, 1, 0]], np.float32)}
+    assert merge(one_hot) == pytest.approx(2 / 3 + 1 / 9)
+    # a positive delta widens the stage's bins (divides by 3 * (1 + delta)); an offset shifts the bin
+    widened = {**one_hot, "stage1_delta_k": np.array([[1.0]], np.float32),
+               "index_offset_stage2": np.array([[0, 0.5, 0]], np.float32)}
+    assert merge(widened) == pytest.approx(2 / 6 + 1.5 / 18)
+
+
 @pytest.mark.models
 def test_a_small_real_run(face_service, shared_data, settings):
-    result = utkface(face_service, shared_data / "utkface/images", settings, limit=30, log=lambda _: None)
+    candidates = {"constant": lambda image, face: (30.0, 0.9)}
+    result = utkface(face_service, shared_data / "utkface/images", settings, limit=30, log=lambda _: None,
+                     candidates=candidates)
     assert result["images"] == 30
     # evenly spaced names span the ages, not just the first band
     assert sum(band["n"] > 0 for band in result["age"]["bands"].values()) >= 5
     assert result["age"]["mae"] < 9.0 and result["gender"]["acc"] > 0.6
+    # a candidate is scored on the same faces: answers exactly where the shipped model does
+    constant = result["candidates"]["constant"]
+    assert constant["age"]["n"] == result["age"]["n"]
+    assert constant["gender"]["confusion"]["true_male"]["pred_male"] == 0
     poses = pose_stills(face_service, shared_data / "liveness-stills/pose", settings)
     assert poses["of"] == 6 and poses["right_sign"] == 6
+
+
+@pytest.mark.models
+def test_the_faceplugin_candidate_runs_on_real_faces(face_service, shared_data, settings):
+    """Its figures are in docs/accuracy.md (all 6,000 images); here only that it runs end to end
+    from the cached archive and answers in range."""
+    candidate = faceplugin_candidate(settings)
+    result = utkface(face_service, shared_data / "utkface/images", settings, limit=6, log=lambda _: None,
+                     candidates={"faceplugin": candidate})
+    scored = result["candidates"]["faceplugin"]
+    assert scored["age"]["n"] == result["age"]["n"] > 0
+    assert 0 <= scored["age"]["mae"] < 100

@@ -14,8 +14,8 @@ from PIL import Image
 
 from openfrs.evaluation.clips import encode_clip, on_canvas
 from openfrs.media.video import decode_video
-from openfrs.service.face_track import track_face
-from openfrs.vision.face_actions import TURN_RIGHT, find_events
+from openfrs.service.face_track import _embedding_frames, track_face
+from openfrs.vision.face_actions import TURN_RIGHT, Track, find_events
 
 pytestmark = pytest.mark.models
 
@@ -44,3 +44,16 @@ def test_a_change_of_person_shows_in_the_embeddings(face_service, shared_data):
     tracked = track_face(face_service.pipeline, decode_video(clip))
     similarities = face_service.pipeline.calibration.similarity(tracked.embeddings @ tracked.embeddings[0])
     assert similarities[0] > 0.99 and similarities.min() < 0.93, similarities
+
+
+def test_each_second_embeds_its_most_frontal_face_and_skips_turned_seconds():
+    """A head tilted 40 degrees embeds unlike its own frontal face (the real nod clip: 0.49)."""
+    times = np.arange(30) / 10
+    yaw = np.zeros(30)
+    yaw[[0, 2, 4, 6, 8]] = [10.0, 12.0, -3.0, 5.0, 7.0]
+    yaw[10:20] = 40.0  # the second second turned throughout
+    detected = [object() if i % 2 == 0 else None for i in range(30)]  # the detector's frames
+    track = Track(times, yaw, np.zeros(30), np.zeros(30), np.zeros(30))
+    assert _embedding_frames(track, detected) == [4, 20]
+    yaw[:] = 40.0  # never frontal: every second is still embedded, so identity is still checked
+    assert _embedding_frames(track, detected) == [0, 10, 20]

@@ -1,18 +1,17 @@
 """Action events found in clips synthesized from one real face photo (evaluation/face_synth.py).
 
 What a synthesized clip proves: the event logic (vision/face_actions.py) and the signals it reads
-(face mesh -> head pose, eye and mouth aspect ratios) respond as intended to real pixels of a real
-face moved geometrically: the same person turns, nods, opens the mouth or blinks continuously
-over 1-5 s, the clip goes through a real encoder and decode_video, and track_face follows it;
-each action is found alone, with no other, and chained actions are found in their order and not
-in another. The identity embeddings stay the same person throughout.
+(face mesh -> head pose and mouth ratio; eye-state model -> eyes closed) respond as intended to
+real pixels of a real face moved geometrically: the same person turns, nods, opens the mouth or
+blinks continuously over 1-5 s, the clip goes through a real encoder and decode_video, and
+track_face follows it; each action is found alone, with no other, and chained actions are found
+in their order and not in another. The identity embeddings stay the same person throughout.
 
 What it does not prove: that real human motion is found. The head is a rigid mesh rotated about
 a fixed pivot, with no neck, shoulders or hair motion; no motion blur, no lighting or shading
 change as the head turns; the side of the face a turn reveals is the frontal photo's texture
 stretched; a closed eye is the lid skin above it stretched down (no real lid or lashes), an open
-mouth a painted dark gap with a band of teeth. Real clips of people doing these actions are still
-needed for thresholds and recall.
+mouth a painted dark gap with a band of teeth. Real clips: tests/api/test_live_detect_clips.py.
 """
 
 from __future__ import annotations

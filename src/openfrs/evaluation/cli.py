@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from openfrs.config import Settings
-from openfrs.evaluation import attributes, liveness, recognition_reports
+from openfrs.evaluation import action_clips, attributes, liveness, liveness_tables, recognition_reports
 from openfrs.evaluation.lfw import CHOOSERS, embed_images, pair_cosines, read_pairs
 from openfrs.evaluation.metrics import kfold_accuracy, tar_at_far
 from openfrs.evaluation.study import build_study
@@ -33,10 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="labelled head-pose stills (default ../shared/data/liveness-stills/pose)")
     parser.add_argument("--limit", type=int, default=None,
                         help="`attributes`: score N UTKFace images evenly spaced in name order")
+    parser.add_argument("--faceplugin", action="store_true",
+                        help="`attributes`: also score faceplugin's fr_age/fr_gender nets on the same faces")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help="`liveness`: the evaluation data folder (default ../shared/data)")
-    parser.add_argument("--calibrate", action="store_true",
-                        help="`liveness`: measure the cues' real-face tails on LFW and print the literal")
     parser.add_argument("--every", type=int, default=1,
                         help="`liveness`: thin the UTKFace and synthetic-attack samples N times (quick runs)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
@@ -105,17 +105,22 @@ def calibrate(args: argparse.Namespace, settings: Settings) -> dict:
 
 def attribute_accuracy(args: argparse.Namespace, settings: Settings) -> dict:
     service = _service(settings)
-    return {"utkface": attributes.utkface(service, args.utkface, settings, args.limit),
+    candidates = {"faceplugin fr_age+fr_gender": attributes.faceplugin_candidate(settings)} \
+        if args.faceplugin else None
+    return {"utkface": attributes.utkface(service, args.utkface, settings, args.limit,
+                                          candidates=candidates),
             "head_pose": attributes.pose_stills(service, args.pose, settings)}
 
 
 def liveness_accuracy(args: argparse.Namespace, settings: Settings) -> dict:
     service = _service(settings)
-    if args.calibrate:
-        return liveness.calibrate(service, settings, args.data)
     return {"silent": liveness.silent_report(service, settings, args.data, args.every),
+            "action_clips": action_clips.real_clip_report(service, args.data),
             "actions": liveness.action_report(service, args.data)}
 
+
+# Verbs whose report the docs show as tables: printed as Markdown (the JSON still goes to --json).
+TABLES = {"liveness": liveness_tables.tables}
 
 EVALUATIONS = {"verification": verification, "fairness": fairness, "calibrate": calibrate,
                "attributes": attribute_accuracy, "liveness": liveness_accuracy}
@@ -124,7 +129,7 @@ EVALUATIONS = {"verification": verification, "fairness": fairness, "calibrate": 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     result = EVALUATIONS[args.what](args, settings)
     text = json.dumps(result, indent=2)
-    print(text)
+    print(TABLES[args.what](result) if args.what in TABLES else text)
     if args.json:
         args.json.write_text(text + "\n")
     return 0

@@ -1,21 +1,29 @@
 """`openfrs eval liveness`: what silent and action liveness catch, measured.
 
-* calibration (`--calibrate`): each cue's real-face tail on LFW, printed as the literal that
-  vision/silent_liveness.py ships (the operating point is set on real faces only);
-* BPCER: real faces refused, on LFW (the calibration set: in-sample) and on sets it never saw
-  (UTKFace chips, the liveness stills, the crowd photos);
-* APCER: attacks passed, on the labelled images of ../shared/data/antispoof (5 images, two of
-  them the same file: reported one by one, never tuned to) and on synthetic attacks made from
-  LFW photos (evaluation/spoof_synthesis.py: weak proxies, said so);
-* action liveness: each action's detection on clips synthesized from one real face
-  (evaluation/face_synth.py).
+Silent liveness (live-detect-face), on ../shared/data:
+* real faces of four sources set the operating point (no attack label tunes it): LFW (every
+  face nearest the centre), UTKFace (a sample), the NUAA real webcam frames and the frames of the
+  real webcam videos of antispoof-more and video/; liveness stills, crowd photos and the vendor
+  images are reported beside them;
+* attacks: antispoof-more, APCER per attack kind and source, per frame (videos: every third
+  sampled frame; zubair_fake's first fifth, where the real person stands beside the phone,
+  is left out as NEW-SOURCES.md says) and per video (the median frame, as action liveness
+  judges a clip); the five labelled images of antispoof/; synthetic recaptures of LFW photos
+  (evaluation/spoof_synthesis.py: weak proxies, said so);
+* candidates side by side: fr_liveness (shipped), the cues that decided until 2026-12
+  (evaluation/liveness_cues.py), both, and a logistic fusion of every score cross-validated by
+  subject (evaluation/liveness_fusion.py).
+Action liveness: the real action clips (evaluation/action_clips.py) and clips synthesized from
+one real face (evaluation/face_synth.py).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -25,34 +33,37 @@ from openfrs.errors import FRSError
 from openfrs.evaluation import face_synth
 from openfrs.evaluation.clips import encode_clip
 from openfrs.evaluation.lfw import central
+from openfrs.evaluation.liveness_cues import CueMeasurer, judge_cues
+from openfrs.evaluation.liveness_fusion import out_of_group_scores
 from openfrs.evaluation.spoof_synthesis import ATTACKS
 from openfrs.media import ImageLimits, decode_image
 from openfrs.media.video import decode_video
 from openfrs.service.attributes import HEAD_POSE, QUALITY
 from openfrs.service.face_track import TrackedFace, track_face
 from openfrs.service.faces import FaceChooser, FaceService, largest
-from openfrs.service.silent_liveness import BLOCKING_WARNINGS, passes, quality_warnings
+from openfrs.service.silent_liveness import BLOCKING_WARNINGS, quality_warnings
 from openfrs.vision.face_actions import ACTION_CODES, find_events, match_in_order
 from openfrs.vision.liveness_models import ANTISPOOF, SilentLivenessModel
 from openfrs.vision.pack import load_verified_pack
-from openfrs.vision.silent_liveness import CALIBRATION, CueCalibration, judge
-from openfrs.vision.spoof_cues import frame_sides
+from openfrs.vision.silent_liveness import OPERATING_POINT, judge
 
-CUTS = {"liveness": 0.01, "moire": 0.01, "frame": 0.03}  # real-face tail share refused per cue
-ATTACK_HIGH = {"liveness": False, "moire": True, "frame": True}
-TAIL_SHARES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.002)
-FRAME_STEPS = (0.0, 1.0, 2.0, 3.0, 4.0)
-MIN_CAMERA_FACE = 40  # px: faces the frame calibration uses
+OPERATING_SOURCES = ("lfw", "utkface", "nuaa", "webcam videos")
+TARGET_BPCER = 0.05  # mean over OPERATING_SOURCES
+CUT_GRID = (0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 0.7, 0.9)
+FRAME_STEP = 3  # every third sampled video frame (about 3 a second)
+MIXED_CLIP_HEAD = {"zubair": 0.2}  # share of the clip where a real person stands beside the attack
+
 
 class Measurer:
-    """Detects the chosen face and measures its cues, its quality warnings and (for the
-    report only) the human-models antispoof score."""
+    """Detects the chosen face and measures fr_liveness, the older cues, human-models antispoof
+    and the quality warnings."""
 
     def __init__(self, service: FaceService, settings: Settings) -> None:
         self.service = service
         self.limits = ImageLimits.from_settings(settings)
         pack = load_verified_pack(settings.pack_dir)
         self.antispoof = SilentLivenessModel(pack.entry("antispoof").path(pack.root), ANTISPOOF)
+        self.cue_measurer = CueMeasurer(pack.entry("liveness").path(pack.root))
 
     def image(self, path: Path) -> np.ndarray:
         return decode_image(path.read_bytes(), self.limits)
@@ -65,95 +76,10 @@ class Measurer:
         if not faces:
             return None
         face = choose(faces, image)
-        cues = self.service.pipeline.silent.cues(image, face)
-        return {"cues": cues, "warnings": quality_warnings(face),
+        probabilities = self.service.pipeline.silent.model.probabilities(image, [face.box])[0]
+        return {"fr": [round(float(p), 6) for p in probabilities],
+                "cues": self.cue_measurer.cues(image, face), "warnings": quality_warnings(face),
                 "antispoof": round(self.antispoof.scores(image, [face], upright=True)[0], 4)}
-
-
-def verdict(row: dict, calibration: dict[str, CueCalibration]) -> dict:
-    """alive / confidence as live-detect-face would answer (quality warnings 101-105 block)."""
-    judged = judge(row["cues"], calibration)
-    blocked = bool(BLOCKING_WARNINGS & set(row["warnings"]))
-    return {"alive": passes(judged, row["warnings"]), "confidence": judged.confidence,
-            "cue_alive": judged.alive, "quality_blocked": blocked,
-            "margins": {k: round(v, 3) for k, v in judged.margins.items()}}
-
-
-def calibration_from(rows: list[dict], frame_values: list[float]) -> dict[str, CueCalibration]:
-    """Each cue's real-face tail with the CUTS operating point: `liveness` and `moire` from
-    measured LFW faces, `frame` from `frame_values` (camera photos and video: LFW's
-    deep-funnelled images carry the funnelling warp's black borders round every face, a frame
-    no live capture has)."""
-    out = {}
-    for name, high in ATTACK_HIGH.items():
-        if name == "frame":
-            values = np.asarray(frame_values, np.float64)
-            # a step no real face reached is given 1/(n+1), not 0: "rarer than we could see"
-            floor = 1 / (len(values) + 1)
-            shares = tuple(round(max(float(np.mean(values >= s)), floor), 4) for s in FRAME_STEPS)
-            out[name] = CueCalibration(FRAME_STEPS, shares, high, CUTS[name])
-            continue
-        values = np.array([r["cues"][name] for r in rows if r["cues"][name] is not None], np.float64)
-        quantiles = [1 - s if high else s for s in TAIL_SHARES]
-        steps = tuple(round(float(np.quantile(values, q)), 4) for q in quantiles)
-        out[name] = CueCalibration(steps, TAIL_SHARES, high, CUTS[name])
-    return out
-
-
-def camera_frame_values(measurer: Measurer, data: Path) -> list[float]:
-    """`frame` of every face of at least MIN_CAMERA_FACE px in the crowd photos and liveness
-    stills, and in every third sampled frame of the two real videos."""
-    pipeline = measurer.service.pipeline
-    photos = sorted(data.glob("crowd/**/*.jpg")) + sorted(data.glob("liveness-stills/*/*"))
-    images = [measurer.image(p) for p in photos]
-    for clip in sorted(data.glob("video/*.mp4")):
-        images.extend(decode_video(clip.read_bytes()).frames[::3])
-    values = []
-    for image in images:
-        for face in pipeline.detect(image):
-            if min(face.box.width, face.box.height) >= MIN_CAMERA_FACE:
-                values.append(float(frame_sides(image, face.box)))
-    return values
-
-
-def calibration_literal(calibration: dict[str, CueCalibration]) -> str:
-    """The Python literal vision/silent_liveness.py ships."""
-    lines = ["CALIBRATION: dict[str, CueCalibration] = {"]
-    for name, cal in calibration.items():
-        lines.append(f'    "{name}": CueCalibration(')
-        lines.append(f"        values={cal.values},")
-        lines.append(f"        shares={cal.shares},")
-        lines.append(f"        attack_high={cal.attack_high}, cut={cal.cut}),")
-    lines.append("}")
-    return "\n".join(lines)
-
-
-def real_rows(measurer: Measurer, paths: list[Path], choose: FaceChooser, log: Callable[[str], None],
-              label: str) -> tuple[list[dict], int]:
-    rows, missed = [], 0
-    start = time.perf_counter()
-    for i, path in enumerate(paths):
-        row = measurer.measure(measurer.image(path), choose)
-        if row is None:
-            missed += 1
-        else:
-            rows.append(row)
-        if (i + 1) % 250 == 0:
-            log(f"  {label} {i + 1}/{len(paths)} ({time.perf_counter() - start:.0f} s)")
-    return rows, missed
-
-
-def refusal_summary(rows: list[dict], calibration: dict[str, CueCalibration]) -> dict:
-    """How many of these faces are refused, in all and by which cue / by quality alone."""
-    verdicts = [verdict(r, calibration) for r in rows]
-    n = max(len(rows), 1)
-    by_cue = {name: round(sum(v["margins"][name] < 0.5 for v in verdicts) / n, 4) for name in calibration}
-    return {"faces": len(rows),
-            "refused": round(sum(not v["alive"] for v in verdicts) / n, 4),
-            "refused_by_cues": round(sum(not v["cue_alive"] for v in verdicts) / n, 4),
-            "refused_by_quality": round(sum(v["quality_blocked"] for v in verdicts) / n, 4),
-            "by_cue": by_cue,
-            "antispoof_median": round(float(np.median([r["antispoof"] for r in rows])), 4) if rows else None}
 
 
 def every_nth(paths: list[Path], n: int) -> list[Path]:
@@ -164,19 +90,160 @@ def lfw_paths(lfw: Path) -> list[Path]:
     return sorted((lfw / "images").glob("*/*.jpg"))
 
 
-def calibrate(service: FaceService, settings: Settings, data: Path,
-              log: Callable[[str], None] = print) -> dict:
-    measurer = Measurer(service, settings)
-    rows, missed = real_rows(measurer, lfw_paths(data / "lfw-partial"), central, log, "lfw")
-    frames = camera_frame_values(measurer, data)
-    calibration = calibration_from(rows, frames)
-    return {"images": len(rows) + missed, "without_face": missed, "cuts": CUTS, "frame_faces": len(frames),
-            "literal": calibration_literal(calibration),
-            "in_sample": refusal_summary(rows, calibration)}
+def video_frames(path: Path) -> list[np.ndarray]:
+    """Every FRAME_STEP-th sampled frame of a clip of any length (turned upright)."""
+    return decode_video(path.read_bytes(), max_seconds=600).frames[::FRAME_STEP]
 
 
-def labelled_attacks(measurer: Measurer, folder: Path, calibration: dict[str, CueCalibration]) -> list[dict]:
-    """The antispoof images one by one: label from the name (_T real, _F / fake attack)."""
+def _rows(measurer: Measurer, images: Iterable[tuple[dict, np.ndarray]], choose: FaceChooser,
+          log: Callable[[str], None], label: str) -> tuple[list[dict], int]:
+    rows, missed, start = [], 0, time.perf_counter()
+    for i, (meta, image) in enumerate(images):
+        row = measurer.measure(image, choose)
+        if row is None:
+            missed += 1
+        else:
+            rows.append({**meta, **row})
+        if (i + 1) % 250 == 0:
+            log(f"  {label} {i + 1} ({time.perf_counter() - start:.0f} s)")
+    return rows, missed
+
+
+def _images(paths: list[Path], measurer: Measurer, **meta) -> Iterable[tuple[dict, np.ndarray]]:
+    for path in paths:
+        yield {**meta, "file": path.name}, measurer.image(path)
+
+
+def _more_labels(data: Path) -> list[dict]:
+    with open(data / "antispoof-more" / "labels.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _more_items(data: Path, measurer: Measurer, label: str) -> Iterable[tuple[dict, np.ndarray]]:
+    """antispoof-more images and video frames of one label, with their labels.csv fields."""
+    for entry in _more_labels(data):
+        if entry["label"] != label:
+            continue
+        meta = {"label": label, "kind": entry["attack_kind"] or "real", "source": entry["source"],
+                "subject": entry["subject"], "media": entry["media"], "file": entry["file"]}
+        path = data / "antispoof-more" / entry["file"]
+        if entry["media"] == "image":
+            yield meta, measurer.image(path)
+            continue
+        frames = video_frames(path)
+        skip = round(MIXED_CLIP_HEAD.get(entry["source"], 0.0) * len(frames)) if label == "attack" else 0
+        for i, frame in enumerate(frames[skip:], start=skip):
+            yield {**meta, "frame": i}, frame
+
+
+def real_faces(measurer: Measurer, data: Path, every: int,
+               log: Callable[[str], None]) -> dict[str, list[dict]]:
+    """Rows per real-face source; the first four (OPERATING_SOURCES) set the operating point."""
+    missed: dict[str, int] = {}
+    real_meta = {"label": "real", "kind": "real"}
+
+    def photos(name: str, paths: list[Path], choose: FaceChooser) -> list[dict]:
+        items = _images(paths, measurer, **real_meta, source=name)
+        rows, missed[name] = _rows(measurer, items, choose, log, name)
+        return rows
+
+    utk = every_nth(sorted((data / "utkface/images").glob("*.jpg")), 6 * every)
+    real = {"lfw": photos("lfw", lfw_paths(data / "lfw-partial"), central),
+            "utkface": photos("utkface", utk, central)}
+    more_items = _more_items(data, measurer, "real")
+    more, missed["antispoof-more"] = _rows(measurer, more_items, largest, log, "real")
+    clips = [({**real_meta, "source": "video", "media": "video", "file": p.name, "frame": i}, frame)
+             for p in sorted((data / "video").glob("*.mp4")) for i, frame in enumerate(video_frames(p))]
+    old_clips, missed["video"] = _rows(measurer, clips, largest, log, "video")
+    real["nuaa"] = [r for r in more if r["source"] == "nuaa"]
+    real["webcam videos"] = [r for r in more if r["media"] == "video"] + old_clips
+    real["vendor images"] = [r for r in more if r["media"] == "image" and r["source"] != "nuaa"]
+    stills = sorted((data / "liveness-stills").glob("*/*"))
+    real["liveness stills"] = photos("liveness stills", stills, largest)
+    real["crowd (largest face)"] = photos("crowd", sorted((data / "crowd").glob("*.jpg")), largest)
+    log(f"  real faces without a detected face: {missed}")
+    return real
+
+
+def _bpcer(rows: list[dict], alive: Callable[[dict], bool]) -> float:
+    return round(float(np.mean([not alive(r) for r in rows])), 4) if rows else float("nan")
+
+
+def _apcer(rows: list[dict], alive: Callable[[dict], bool]) -> float:
+    return round(float(np.mean([alive(r) for r in rows])), 4) if rows else float("nan")
+
+
+def _fr_alive(cut: float) -> Callable[[dict], bool]:
+    return lambda row: row["fr"][0] >= cut
+
+
+def _with_quality(alive: Callable[[dict], bool]) -> Callable[[dict], bool]:
+    """As live-detect-face answers: quality warnings 101-105 also refuse."""
+    return lambda row: alive(row) and not BLOCKING_WARNINGS & set(row["warnings"])
+
+
+def operating_curve(real: dict[str, list[dict]], attacks: list[dict]) -> list[dict]:
+    """Per fr_liveness cut: mean BPCER of the operating sources, and APCER by attack kind."""
+    curve = []
+    for cut in CUT_GRID:
+        alive = _fr_alive(cut)
+        bpcer = {s: _bpcer(real[s], alive) for s in OPERATING_SOURCES}
+        mean = round(float(np.mean(list(bpcer.values()))), 4)
+        curve.append({"cut": cut, "bpcer_mean": mean, "bpcer": bpcer,
+                      "apcer": {k: _apcer([a for a in attacks if a["kind"] == k], alive)
+                                for k in ("print", "screen")}})
+    return curve
+
+
+def chosen_cut(curve: list[dict]) -> float:
+    """The largest cut whose mean BPCER is within TARGET_BPCER (the shipped OPERATING_POINT)."""
+    return max((p["cut"] for p in curve if p["bpcer_mean"] <= TARGET_BPCER), default=CUT_GRID[0])
+
+
+def _by_kind_and_source(attacks: list[dict], alive: Callable[[dict], bool]) -> dict[str, dict]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in attacks:
+        groups[f"{row['kind']}/{row['source']}/{row['media']}"].append(row)
+        groups[f"{row['kind']} (all)"].append(row)
+    return {name: {"n": len(rows), "apcer": _apcer(rows, alive)} for name, rows in sorted(groups.items())}
+
+
+def per_video(rows: list[dict], cut: float) -> list[dict]:
+    """Each video judged by its median frame P(live), as action liveness judges a clip."""
+    clips: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        if row.get("media") == "video":
+            clips[f"{row['label']} {row['file']}"].append(row["fr"][0])
+    return [{"video": name, "frames": len(p), "median_p_live": round(float(np.median(p)), 4),
+             "passed": bool(np.median(p) >= cut)} for name, p in sorted(clips.items())]
+
+
+def candidates(real: dict[str, list[dict]], attacks: list[dict], cut: float) -> dict[str, dict]:
+    """Each candidate decision's BPCER per operating source and APCER per attack kind."""
+    pooled = [r for s in OPERATING_SOURCES for r in real[s]] + attacks
+    fused = dict(zip((id(r) for r in pooled), out_of_group_scores(pooled), strict=True))
+    real_scores = {s: np.array([fused[id(r)] for r in real[s]]) for s in OPERATING_SOURCES}
+    # fusion cut: the same real-face rule, on the out-of-group scores (higher = attack)
+    grid = np.quantile(np.concatenate(list(real_scores.values())), np.linspace(0.80, 0.999, 200))
+    within = [t for t in grid if np.mean([np.mean(v > t) for v in real_scores.values()]) <= TARGET_BPCER]
+    fusion_cut = min(within, default=float(grid[-1]))
+    decisions: dict[str, Callable[[dict], bool]] = {
+        "fr_liveness (shipped)": _fr_alive(cut),
+        "cues until 2026-12": lambda r: judge_cues(r["cues"]).alive,
+        "fr_liveness and cues": lambda r: r["fr"][0] >= cut and judge_cues(r["cues"]).alive,
+        "logistic fusion, out-of-subject": lambda r: fused[id(r)] <= fusion_cut,
+    }
+    out = {}
+    for name, alive in decisions.items():
+        bpcer = {s: _bpcer(real[s], alive) for s in OPERATING_SOURCES}
+        out[name] = {"bpcer": bpcer, "bpcer_mean": round(float(np.mean(list(bpcer.values()))), 4),
+                     "apcer": {k: _apcer([a for a in attacks if a["kind"] == k], alive)
+                               for k in ("print", "screen", "mask")}}
+    return out
+
+
+def labelled_attacks(measurer: Measurer, folder: Path) -> list[dict]:
+    """The antispoof/ images one by one: label from the name (_T real, _F / fake attack)."""
     out, seen = [], {}
     for path in sorted(folder.iterdir()):
         data = path.read_bytes()
@@ -188,65 +255,52 @@ def labelled_attacks(measurer: Measurer, folder: Path, calibration: dict[str, Cu
         if row is None:
             entry["no_face"] = True
         else:
-            entry.update({"cues": {k: None if v is None else round(v, 4) for k, v in row["cues"].items()},
-                          "warnings": row["warnings"], "antispoof": row["antispoof"],
-                          **verdict(row, calibration)})
+            verdict = judge(row["fr"][0])
+            entry.update({"p_live": round(row["fr"][0], 4), "warnings": row["warnings"],
+                          "alive": verdict.alive and not BLOCKING_WARNINGS & set(row["warnings"]),
+                          "confidence": verdict.confidence})
         out.append(entry)
     return out
 
 
-def synthetic_attacks(measurer: Measurer, sources: list[Path], calibration: dict[str, CueCalibration],
-                      log: Callable[[str], None]) -> dict:
-    """APCER per synthetic attack kind (attacks passed as alive), and the originals' BPCER."""
-    rows: dict[str, list[dict]] = {"original": [], **{kind: [] for kind in ATTACKS}}
-    missed = dict.fromkeys(rows, 0)
-    for i, path in enumerate(sources):
-        image = measurer.image(path)
-        for kind in rows:
-            attacked = image if kind == "original" else ATTACKS[kind](image, np.random.default_rng(1000 * i))
-            row = measurer.measure(attacked, central if kind == "original" else largest)
-            if row is None:
-                missed[kind] += 1
-            else:
-                rows[kind].append(row)
-        if (i + 1) % 25 == 0:
-            log(f"  synthetic {i + 1}/{len(sources)}")
+def synthetic_attacks(measurer: Measurer, sources: list[Path], log: Callable[[str], None]) -> dict:
+    """APCER per synthetic attack kind (as live-detect-face answers), and the originals' BPCER."""
     out = {}
-    for kind, kind_rows in rows.items():
-        summary = refusal_summary(kind_rows, calibration)
-        summary["not_detected"] = missed[kind]
-        if kind != "original":
-            summary["apcer"] = round(1 - summary["refused"], 4)
-        out[kind] = summary
+    alive = _with_quality(_fr_alive(OPERATING_POINT))
+    for kind in ("original", *ATTACKS):
+        def attacked(i: int, image: np.ndarray, kind: str = kind) -> np.ndarray:
+            return image if kind == "original" else ATTACKS[kind](image, np.random.default_rng(1000 * i))
+        items = ((({"file": p.name}), attacked(i, measurer.image(p))) for i, p in enumerate(sources))
+        rows, missed = _rows(measurer, items, central if kind == "original" else largest, log, kind)
+        rate = _bpcer(rows, alive) if kind == "original" else _apcer(rows, alive)
+        measure = "bpcer" if kind == "original" else "apcer"
+        out[kind] = {"faces": len(rows), "not_detected": missed, measure: rate}
     return out
 
 
 def silent_report(service: FaceService, settings: Settings, data: Path, every: int,
                   log: Callable[[str], None] = print) -> dict:
     measurer = Measurer(service, settings)
-    calibration = CALIBRATION
+    real = real_faces(measurer, data, every, log)
+    attacks, missed = _rows(measurer, _more_items(data, measurer, "attack"), largest, log, "attacks")
+    curve = operating_curve(real, attacks)
+    cut = chosen_cut(curve)
+    shipped = _fr_alive(OPERATING_POINT)
+    api = _with_quality(shipped)
     lfw = lfw_paths(data / "lfw-partial")
-    report: dict[str, object] = {
-        "operating_point": {"cuts": {k: v.cut for k, v in calibration.items()},
-                            "calibrated_on": "lfw-partial, 1,044 faces (central face)"},
-        "labelled_attacks": labelled_attacks(measurer, data / "antispoof", calibration),
+    rule = f"largest cut with mean BPCER <= {TARGET_BPCER} over {', '.join(OPERATING_SOURCES)}"
+    return {
+        "operating_point": {"shipped": OPERATING_POINT, "chosen_by_this_run": cut, "rule": rule,
+                            "curve": curve},
+        "real_faces": {name: {"faces": len(rows), "bpcer": _bpcer(rows, shipped),
+                              "bpcer_with_quality": _bpcer(rows, api)} for name, rows in real.items()},
+        "attacks": {"faces_not_detected": missed, "by_kind": _by_kind_and_source(attacks, shipped),
+                    "by_kind_with_quality": _by_kind_and_source(attacks, api),
+                    "videos": per_video(attacks + real["webcam videos"], OPERATING_POINT)},
+        "candidates": candidates(real, attacks, OPERATING_POINT),
+        "labelled_attacks": labelled_attacks(measurer, data / "antispoof"),
+        "synthetic": synthetic_attacks(measurer, every_nth(lfw, 10 * every), log),
     }
-    real: dict[str, object] = {}
-    rows, missed = real_rows(measurer, lfw, central, log, "lfw")
-    real["lfw (calibration set, in-sample)"] = {**refusal_summary(rows, calibration), "without_face": missed}
-    stills = sorted((data / "liveness-stills").glob("*/*"))
-    rows, missed = real_rows(measurer, stills, largest, log, "stills")
-    real["liveness stills"] = {**refusal_summary(rows, calibration), "without_face": missed}
-    crowd = sorted((data / "crowd").glob("*.jpg"))
-    rows, missed = real_rows(measurer, crowd, largest, log, "crowd")
-    real["crowd (largest face)"] = {**refusal_summary(rows, calibration), "without_face": missed}
-    utk = every_nth(sorted((data / "utkface/images").glob("*.jpg")), 12 * every)
-    rows, missed = real_rows(measurer, utk, central, log, "utkface")
-    real[f"utkface (every {12 * every}th)"] = {**refusal_summary(rows, calibration), "without_face": missed}
-    report["real_faces"] = real
-    report["synthetic"] = synthetic_attacks(measurer, every_nth(lfw, 10 * every), calibration, log)
-    report["synthetic_sources"] = len(every_nth(lfw, 10 * every))
-    return report
 
 
 def _tracked_clip(service: FaceService, image: np.ndarray, mesh: np.ndarray, actions) -> TrackedFace:

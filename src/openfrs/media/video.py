@@ -7,6 +7,9 @@ Frames are kept at most every 1/`sample_fps` seconds and shrunk so the long side
 well inside the time budget. Every frame is still decoded (inter-frame codecs need it), but
 decoding stops at the duration limit, so a crafted file cannot make us decode forever.
 
+Frames are turned upright by the stream's display rotation (a phone records sideways and says
+so in a display matrix; players obey it, so the face the user saw is upright only after that).
+
 Errors: undecodable data -> `parse_error` (FRS.0701 on /v1, FRS.0751 on /v2); a duration
 outside `min_seconds`..`max_seconds` -> FRS.0706; a frame size over the image limit -> FRS.0013.
 """
@@ -47,6 +50,15 @@ def _shrink(frame: np.ndarray, max_side: int) -> np.ndarray:
     if scale >= 1.0:
         return frame
     return cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+
+
+def _upright(frame: np.ndarray, rotation: float) -> np.ndarray:
+    """Apply a display rotation (degrees counter-clockwise, PyAV's `VideoFrame.rotation`);
+    only quarter turns occur in practice, anything else is left as decoded."""
+    turns = round(rotation / 90.0)
+    if turns % 4 == 0 or abs(rotation - 90.0 * turns) > 1.0:
+        return frame
+    return np.ascontiguousarray(np.rot90(frame, k=turns))
 
 
 def _declared_duration(container: av.container.InputContainer, stream: av.video.VideoStream) -> float | None:
@@ -92,7 +104,8 @@ def decode_video(data: bytes, parse_error: str = "FRS.0701", sample_fps: float =
                 slot = int(when * sample_fps + 1e-6)  # one kept frame per 1/sample_fps slot
                 if slot > last_slot:
                     last_slot = slot
-                    frames.append(_shrink(frame.to_ndarray(format="rgb24"), max_side))
+                    pixels = _upright(frame.to_ndarray(format="rgb24"), frame.rotation)
+                    frames.append(_shrink(pixels, max_side))
                     times.append(when)
         except av.error.FFmpegError as error:
             raise FRSError(parse_error, f"the video data is corrupt ({type(error).__name__})") from None

@@ -26,7 +26,7 @@ from openfrs.vision.pack import (
 )
 
 PACK_NAME = "default"
-PACK_VERSION = "6"  # bump when a converter or a model choice changes; forces a rebuild
+PACK_VERSION = "7"  # bump when a converter or a model choice changes; forces a rebuild
 # Model versions face sets record: never change one for a model whose output changes.
 DLIB_RECOGNISER = "dlib_face_recognition_resnet_model_v1"
 FR_FEATURE_RECOGNISER = "faceplugin/fr_feature-0.0.1"
@@ -60,6 +60,13 @@ def _convert_all(archives: dict[str, Path], work: Path, out: Path, progress: Pro
     models["embedder"] = _entry("arcface", {"model": out / "recogniser_fr_feature.onnx"},
                                 FR_FEATURE_RECOGNISER,
                                 {**info, "layout": "NCHW", "mean": 127.0, "scale": 128.0})
+
+    # Presentation-attack classifier and eye-state net (vision/fr_liveness.py, vision/eye_state.py).
+    for role, name in (("fr_liveness", "fr_liveness"), ("eye_state", "fr_eye")):
+        progress(f"  converting faceplugin {name} -> ONNX")
+        onnx_file = extract_npm_file(archives[FACEPLUGIN.name], FACEPLUGIN_FILES[name], work)
+        info = convert_faceplugin(onnx_file, out / f"{name}.onnx")
+        models[role] = _entry(name, {"model": out / f"{name}.onnx"}, f"faceplugin/{name}-0.0.1", info)
 
     # The recogniser before it: face sets enrolled with it keep answering with it.
     progress("  converting dlib ResNet recogniser -> ONNX")

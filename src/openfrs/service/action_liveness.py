@@ -9,6 +9,9 @@ liveness — a photo or screen held up and moved). A replayed video of a real pe
 right actions, shown on a screen, is refused only when silent liveness sees the screen
 (docs/liveness.md says what that catches).
 
+The result also counts the blinks seen in the whole clip (`blink_count`, an OpenFRS extension
+of FRS's answer), asked or not.
+
 Parameters as FRS takes them: `actions` "1,3,5" (1 turn left, 2 turn right, 3 nod, 4 mouth,
 5 blink; at most 10), `action_time` "1000-3000,4000-7000" (ms, one window per action),
 `nod_threshold` 1-90 degrees (default 10).
@@ -24,7 +27,7 @@ from openfrs.errors import FRSError
 from openfrs.media.video import Video
 from openfrs.service.face_picture import face_picture
 from openfrs.service.face_track import TrackedFace, face_at, track_face
-from openfrs.vision.face_actions import ACTION_CODES, Event, find_events, match_in_order, rest_level
+from openfrs.vision.face_actions import ACTION_CODES, BLINK, Event, find_events, match_in_order, rest_level
 from openfrs.vision.pipeline import FacePipeline
 
 MAX_ACTIONS = 10
@@ -57,6 +60,7 @@ class ActionResult:
     actions: list[dict[str, float]]
     picture: str | None
     warnings: list[int] = field(default_factory=list)
+    blink_count: int = 0  # blinks seen in the whole clip, asked or not (an OpenFRS extension)
 
 
 def _text(value: object, name: str) -> str:
@@ -166,5 +170,6 @@ def check_actions(pipeline: FacePipeline, video: Video, request: ActionRequest) 
     alive = all(m is not None for m in matched) and not BLOCKING_WARNINGS & set(warnings)
     actions = [{"action": code, "confidence": round(m.confidence if m else 0.0, 4)}
                for code, m in zip(request.actions, matched, strict=True)]
-    return ActionResult(alive, actions, picture, warnings)
+    blinks = sum(event.action == BLINK for event in events)
+    return ActionResult(alive, actions, picture, warnings, blinks)
 

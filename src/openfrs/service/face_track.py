@@ -1,6 +1,7 @@
 """One face followed through a video's sampled frames: the signals action liveness reads (head
-pose, eye and mouth ratios from the face mesh), how many faces each frame holds, and the face's
-embedding about once a second so the caller can check it stays the same person.
+pose and mouth ratio from the face mesh, P(eyes closed) from the eye-state model on eye crops the
+mesh places), how many faces each frame holds, and the face's embedding about once a second so
+the caller can check it stays the same person.
 
 Which face: the largest in the first frame that has one, then in each frame the face whose box
 centre is nearest the previous one (a second person walking through does not take over).
@@ -11,7 +12,10 @@ face is lost); in between, the face mesh is run on the crop the previous frame's
 ~36 ms of ~45 ms a frame). The signals (pose, eyes, mouth) come from every frame; face counts,
 the followed `Face` (for the picture and silent liveness) and the embeddings come from the
 detected frames only, at least every DETECT_EVERY / 10 fps = 0.5 s, so a second person or a
-swap of person is still seen within half a second.
+swap of person is still seen within half a second. Each second's embedding is of its most
+frontal detected face, and seconds whose faces all turn past EMBED_MAX_DEGREES are skipped: a
+real head tilted back 40 degrees embedded at calibrated similarity 0.49 to its own frontal face
+(the nod clip), which made the identity check refuse the very person it follows.
 Blocking, pure compute: the service runs it in its worker pool.
 """
 
@@ -19,15 +23,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from openfrs.media.video import Video
-from openfrs.vision.face_actions import Track, eye_aspect_ratio, mouth_aspect_ratio
+from openfrs.vision.eye_state import eye_crop
+from openfrs.vision.face_actions import Track, eye_points, mouth_aspect_ratio
 from openfrs.vision.headpose import pose_from_mesh
 from openfrs.vision.pipeline import FacePipeline
 from openfrs.vision.types import Face
 
 EMBED_EVERY_SECONDS = 1.0
+EMBED_MAX_DEGREES = 25.0  # yaw and pitch past which a face is not embedded (see the module doc)
 DETECT_EVERY = 5  # sampled frames; 0.5 s at the 10 fps video.SAMPLE_FPS
 FOLLOW_MIN_SCORE = 0.5  # mesh face probability below which the followed face counts as lost
 SAME_FACE_SHIFT = 0.5  # box widths between a detection and the followed mesh to be one face
@@ -91,17 +98,48 @@ def _take(pipeline: FacePipeline, frame: np.ndarray, faces: list[Face], mesh: np
     return face
 
 
+def eyes_closed(pipeline: FacePipeline, frames: list[np.ndarray],
+                meshes: list[np.ndarray | None]) -> np.ndarray:
+    """P(both eyes closed) per frame (the lower of the two eyes': a wink is no blink), NaN where
+    no mesh or an eye crop is empty; every frame's eyes in one eye-state batch."""
+    crops, owners = [], []
+    for i, (frame, mesh) in enumerate(zip(frames, meshes, strict=True)):
+        if mesh is not None:
+            grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+            pair = [eye_crop(grey, points) for points in eye_points(mesh)]
+            if all(crop is not None for crop in pair):
+                crops += pair
+                owners.append(i)
+    closed = np.full(len(frames), np.nan)
+    if owners:
+        closed[owners] = pipeline.eyes.closed(crops).reshape(-1, 2).min(axis=1)
+    return closed
+
+
+def _embedding_frames(track: Track, detected: list[Face | None]) -> list[int]:
+    """The frames to embed: in each EMBED_EVERY_SECONDS slot, the detected frame whose face is
+    nearest frontal; slots whose nearest is turned past EMBED_MAX_DEGREES are left out, unless
+    that leaves fewer than two (a clip that never faces the camera is still checked)."""
+    turn = np.maximum(np.abs(track.yaw), np.abs(track.pitch))
+    best: dict[int, int] = {}
+    for i, face in enumerate(detected):
+        slot = int(track.times[i] // EMBED_EVERY_SECONDS)
+        if face is not None and (slot not in best or turn[i] < turn[best[slot]]):
+            best[slot] = i
+    frontal = [i for i in best.values() if turn[i] <= EMBED_MAX_DEGREES]
+    return frontal if len(frontal) >= 2 else list(best.values())
+
+
 def track_face(pipeline: FacePipeline, video: Video) -> TrackedFace:
     n = len(video.frames)
-    yaw, pitch, eye, mouth = (np.full(n, np.nan) for _ in range(4))
+    yaw, pitch, mouth = (np.full(n, np.nan) for _ in range(3))
     counts: list[int] = []
     detected: list[Face | None] = []
     meshes: list[np.ndarray | None] = []
-    embeddings, embedding_times = [], []
     previous: Face | None = None
     mesh: np.ndarray | None = None  # the followed face's mesh in the last frame it was seen
-    next_embedding, next_detection = 0.0, 0
-    for i, (frame, when) in enumerate(zip(video.frames, video.times, strict=True)):
+    next_detection = 0
+    for i, frame in enumerate(video.frames):
         detected.append(None)
         if mesh is not None:
             mesh, score = pipeline.mesh.follow(frame, mesh)
@@ -114,18 +152,17 @@ def track_face(pipeline: FacePipeline, video: Video) -> TrackedFace:
             face = _take(pipeline, frame, faces, mesh, previous)
             if face is not None:
                 mesh, detected[i], previous = face.extras["mesh468"], face, face
-                if when >= next_embedding:
-                    embeddings.append(pipeline.embed(frame, [face])[0])
-                    embedding_times.append(when)
-                    next_embedding = when + EMBED_EVERY_SECONDS
         meshes.append(mesh)
         if mesh is not None:
             yaw[i], pitch[i], _ = pose_from_mesh(mesh)
-            eye[i], mouth[i] = eye_aspect_ratio(mesh), mouth_aspect_ratio(mesh)
-    track = Track(np.asarray(video.times), yaw, pitch, eye, mouth)
+            mouth[i] = mouth_aspect_ratio(mesh)
+    closed = eyes_closed(pipeline, video.frames, meshes)
+    track = Track(np.asarray(video.times), yaw, pitch, closed, mouth)
+    picks = _embedding_frames(track, detected)
+    embeddings = [pipeline.embed(video.frames[i], [detected[i]])[0] for i in picks]
     stacked = (np.stack(embeddings) if embeddings
                else np.zeros((0, pipeline.recogniser().dim), np.float32))
-    return TrackedFace(track, counts, stacked, embedding_times, detected, meshes)
+    return TrackedFace(track, counts, stacked, [video.times[i] for i in picks], detected, meshes)
 
 
 def face_at(pipeline: FacePipeline, video: Video, tracked: TrackedFace, i: int) -> Face | None:

