@@ -13,7 +13,7 @@ from openfrs.evaluation.liveness_tables import silent_tables
 
 def row(p_live: float, label: str = "real", kind: str = "real", source: str = "lfw", **extra) -> dict:
     cues = {"liveness": 0.99, "moire": 2.5, "frame": 0.0}
-    return {"fr": [p_live, 1 - p_live, 0.0], "cues": cues, "antispoof": 0.7, "warnings": [],
+    return {"fr": [p_live, 1 - p_live, 0.0], "cues": cues, "antispoof": 0.7, "peer": p_live, "warnings": [],
             "label": label, "kind": kind, "source": source, "file": f"{source}-{p_live}", **extra}
 
 
@@ -48,6 +48,8 @@ def test_candidates_report_every_decision_on_the_same_faces():
     shipped = table["fr_liveness (shipped)"]
     assert shipped["bpcer_mean"] == 0.0 and shipped["apcer"]["print"] == 0.0
     assert set(table) >= {"cues until 2026-12", "logistic fusion, out-of-subject"}
+    peer = table["peer: hairymax CelebA-Spoof (comparison only)"]
+    assert peer["apcer"]["print"] == 0.0 and peer["bpcer_mean"] <= 0.05
 
 
 def test_the_fused_candidate_never_scores_a_group_with_a_model_that_saw_it():

@@ -11,8 +11,9 @@ Silent liveness (live-detect-face), on ../shared/data:
   judges a clip); the five labelled images of antispoof/; synthetic recaptures of LFW photos
   (evaluation/spoof_synthesis.py: weak proxies, said so);
 * candidates side by side: fr_liveness (shipped), the cues that decided until 2026-12
-  (evaluation/liveness_cues.py), both, and a logistic fusion of every score cross-validated by
-  subject (evaluation/liveness_fusion.py).
+  (evaluation/liveness_cues.py), both, a logistic fusion of every score cross-validated by
+  subject (evaluation/liveness_fusion.py), and a peer model for comparison only
+  (evaluation/liveness_peer.py).
 Action liveness: the real action clips (evaluation/action_clips.py) and clips synthesized from
 one real face (evaluation/face_synth.py).
 """
@@ -35,6 +36,7 @@ from openfrs.evaluation.clips import encode_clip
 from openfrs.evaluation.lfw import central
 from openfrs.evaluation.liveness_cues import CueMeasurer, judge_cues
 from openfrs.evaluation.liveness_fusion import out_of_group_scores
+from openfrs.evaluation.liveness_peer import PeerLiveness
 from openfrs.evaluation.spoof_synthesis import ATTACKS
 from openfrs.media import ImageLimits, decode_image
 from openfrs.media.video import decode_video
@@ -58,8 +60,9 @@ class Measurer:
     """Detects the chosen face and measures fr_liveness, the older cues, human-models antispoof
     and the quality warnings."""
 
-    def __init__(self, service: FaceService, settings: Settings) -> None:
+    def __init__(self, service: FaceService, settings: Settings, data: Path) -> None:
         self.service = service
+        self.peer = PeerLiveness(data)
         self.limits = ImageLimits.from_settings(settings)
         pack = load_verified_pack(settings.pack_dir)
         self.antispoof = SilentLivenessModel(pack.entry("antispoof").path(pack.root), ANTISPOOF)
@@ -79,6 +82,7 @@ class Measurer:
         probabilities = self.service.pipeline.silent.model.probabilities(image, [face.box])[0]
         return {"fr": [round(float(p), 6) for p in probabilities],
                 "cues": self.cue_measurer.cues(image, face), "warnings": quality_warnings(face),
+                "peer": round(self.peer.real_probability(image, face.box), 6),
                 "antispoof": round(self.antispoof.scores(image, [face], upright=True)[0], 4)}
 
 
@@ -218,20 +222,26 @@ def per_video(rows: list[dict], cut: float) -> list[dict]:
              "passed": bool(np.median(p) >= cut)} for name, p in sorted(clips.items())]
 
 
+def _real_rule(real: dict[str, list[dict]], attack_score: Callable[[dict], float]) -> Callable[[dict], bool]:
+    """A decision on a score (higher = more attack-like) cut by the shipped rule: the strictest
+    cut whose mean BPCER over the operating sources stays within TARGET_BPCER."""
+    scores = {s: np.array([attack_score(r) for r in real[s]]) for s in OPERATING_SOURCES}
+    grid = np.quantile(np.concatenate(list(scores.values())), np.linspace(0.80, 0.999, 200))
+    within = [t for t in grid if np.mean([np.mean(v > t) for v in scores.values()]) <= TARGET_BPCER]
+    cut = min(within, default=float(grid[-1]))
+    return lambda row: attack_score(row) <= cut
+
+
 def candidates(real: dict[str, list[dict]], attacks: list[dict], cut: float) -> dict[str, dict]:
     """Each candidate decision's BPCER per operating source and APCER per attack kind."""
     pooled = [r for s in OPERATING_SOURCES for r in real[s]] + attacks
     fused = dict(zip((id(r) for r in pooled), out_of_group_scores(pooled), strict=True))
-    real_scores = {s: np.array([fused[id(r)] for r in real[s]]) for s in OPERATING_SOURCES}
-    # fusion cut: the same real-face rule, on the out-of-group scores (higher = attack)
-    grid = np.quantile(np.concatenate(list(real_scores.values())), np.linspace(0.80, 0.999, 200))
-    within = [t for t in grid if np.mean([np.mean(v > t) for v in real_scores.values()]) <= TARGET_BPCER]
-    fusion_cut = min(within, default=float(grid[-1]))
     decisions: dict[str, Callable[[dict], bool]] = {
         "fr_liveness (shipped)": _fr_alive(cut),
         "cues until 2026-12": lambda r: judge_cues(r["cues"]).alive,
         "fr_liveness and cues": lambda r: r["fr"][0] >= cut and judge_cues(r["cues"]).alive,
-        "logistic fusion, out-of-subject": lambda r: fused[id(r)] <= fusion_cut,
+        "logistic fusion, out-of-subject": _real_rule(real, lambda r: fused[id(r)]),
+        "peer: hairymax CelebA-Spoof (comparison only)": _real_rule(real, lambda r: -r["peer"]),
     }
     out = {}
     for name, alive in decisions.items():
@@ -280,7 +290,7 @@ def synthetic_attacks(measurer: Measurer, sources: list[Path], log: Callable[[st
 
 def silent_report(service: FaceService, settings: Settings, data: Path, every: int,
                   log: Callable[[str], None] = print) -> dict:
-    measurer = Measurer(service, settings)
+    measurer = Measurer(service, settings, data)
     real = real_faces(measurer, data, every, log)
     attacks, missed = _rows(measurer, _more_items(data, measurer, "attack"), largest, log, "attacks")
     curve = operating_curve(real, attacks)
