@@ -17,7 +17,17 @@ import numpy as np
 from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, FaceSetFull, TooManyFaceSets
 from openfrs.store.query import Expr
 from openfrs.store.records import FaceRecord, FaceSetRecord
-from openfrs.store.sql_filter import column_sql, field_sql, to_sql
+from openfrs.store.rows import (
+    FACE_COLUMNS,
+    FACE_INSERT_COLUMNS,
+    FACE_SET_COLUMNS,
+    embeddings_from_rows,
+    face_from_row,
+    face_set_from_row,
+    face_set_values,
+    face_values,
+)
+from openfrs.store.sql_filter import SQLITE, field_sql, to_sql
 from openfrs.store.sqlite_db import SQLiteDatabase
 
 METADATA_FILE = "openfrs.db"  # in the data dir: the source of truth for face sets and faces
@@ -89,9 +99,7 @@ class SQLiteMetadataStore(SQLiteDatabase):
                     db.execute(_field_index(field))
                 db.execute(
                     "INSERT INTO face_sets (project_id, name, face_set_id, capacity, external_fields,"
-                    " model_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (record.project_id, record.name, record.face_set_id, record.capacity,
-                     json.dumps(record.external_fields), record.model_version, record.created_at))
+                    " model_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", face_set_values(record))
         except sqlite3.IntegrityError as exc:
             if "face_set_id" in str(exc):
                 raise DuplicateFaceSetId(record.face_set_id) from exc
@@ -104,13 +112,13 @@ class SQLiteMetadataStore(SQLiteDatabase):
         row = self._reader().execute(
             _FACE_SET_QUERY + " WHERE project_id = ? AND name = ?",
             (project_id, name)).fetchone()
-        return _face_set(row) if row else None
+        return face_set_from_row(row) if row else None
 
     def list_face_sets(self, project_id: str) -> list[FaceSetRecord]:
         rows = self._reader().execute(
             _FACE_SET_QUERY + " WHERE project_id = ? ORDER BY key",
             (project_id,)).fetchall()
-        return [_face_set(row) for row in rows]
+        return [face_set_from_row(row) for row in rows]
 
     def delete_face_set(self, project_id: str, name: str) -> bool:
         """Removes the set and, by cascade, every face in it, in one transaction."""
@@ -133,12 +141,8 @@ class SQLiteMetadataStore(SQLiteDatabase):
                     raise FaceSetFull(set_key)
             for face in faces:
                 cursor = db.execute(
-                    "INSERT INTO faces (set_key, face_id, external_image_id, fields, bbox, embedding,"
-                    " model_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (set_key, face.face_id, face.external_image_id, json.dumps(face.fields),
-                     json.dumps(list(face.bounding_box)),
-                     np.asarray(face.embedding, np.float32).tobytes(), face.model_version,
-                     face.created_at))
+                    f"INSERT INTO faces (set_key, {FACE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (set_key, *face_values(face)))
                 stored.append(replace(face, key=int(cursor.lastrowid or 0)))
             db.execute("UPDATE face_sets SET face_number = face_number + ? WHERE key = ?",
                        (len(stored), set_key))
@@ -158,12 +162,12 @@ class SQLiteMetadataStore(SQLiteDatabase):
     def get_face(self, set_key: int, face_id: str) -> FaceRecord | None:
         row = self._reader().execute(_FACE_QUERY + " WHERE set_key = ? AND face_id = ?",
                                      (set_key, face_id)).fetchone()
-        return _face(row) if row else None
+        return face_from_row(row) if row else None
 
     def list_faces(self, set_key: int, offset: int, limit: int) -> list[FaceRecord]:
         rows = self._reader().execute(_FACE_QUERY + " WHERE set_key = ? ORDER BY key LIMIT ? OFFSET ?",
                                       (set_key, limit, offset)).fetchall()
-        return [_face(row) for row in rows]
+        return [face_from_row(row) for row in rows]
 
     def face_set_counts(self) -> list[tuple[str, str, int]]:
         """(project_id, face set name, face number) of every set: the face_number metric."""
@@ -196,7 +200,7 @@ class SQLiteMetadataStore(SQLiteDatabase):
                     f"SELECT key, embedding FROM faces WHERE +set_key = ? AND key IN ({marks})"
                     " ORDER BY key", (set_key, *chunk)).fetchall()
                 if rows:
-                    yield _embeddings(rows)
+                    yield embeddings_from_rows(rows)
             return
         last = 0
         while True:
@@ -205,7 +209,7 @@ class SQLiteMetadataStore(SQLiteDatabase):
                 (set_key, last, batch)).fetchall()
             if not rows:
                 return
-            found = _embeddings(rows)
+            found = embeddings_from_rows(rows)
             yield found
             last = int(found[0][-1])
 
@@ -215,14 +219,14 @@ class SQLiteMetadataStore(SQLiteDatabase):
         for chunk, marks in _key_chunks(keys):
             rows = self._reader().execute(
                 _FACE_QUERY + f" WHERE +set_key = ? AND key IN ({marks})", (set_key, *chunk))
-            found.update((row[0], _face(row)) for row in rows)
+            found.update((row[0], face_from_row(row)) for row in rows)
         return found
 
     def keys_matching(self, set_key: int, expr: Expr | None = None) -> np.ndarray:
         """Keys (ascending) of the set's faces that pass a filter tree; every face for None."""
         if expr is None:
             return self.face_keys(set_key)
-        where, params = to_sql(expr, column_sql)
+        where, params = to_sql(expr, SQLITE)
         rows = self._reader().execute(
             f"SELECT key FROM faces WHERE set_key = ? AND ({where}) ORDER BY key",
             (set_key, *params)).fetchall()
@@ -252,20 +256,8 @@ class SQLiteMetadataStore(SQLiteDatabase):
         return deleted
 
 
-_FACE_SET_QUERY = (
-    "SELECT key, project_id, name, face_set_id, capacity, external_fields, model_version,"
-    " created_at, face_number FROM face_sets"
-)
-_FACE_QUERY = (
-    "SELECT key, face_id, external_image_id, fields, bbox, embedding, model_version, created_at"
-    " FROM faces"
-)
-
-
-def _face_set(row: tuple) -> FaceSetRecord:
-    return FaceSetRecord(key=row[0], project_id=row[1], name=row[2], face_set_id=row[3],
-                         capacity=row[4], external_fields=json.loads(row[5]), model_version=row[6],
-                         created_at=row[7], face_number=row[8])
+_FACE_SET_QUERY = f"SELECT {FACE_SET_COLUMNS} FROM face_sets"
+_FACE_QUERY = f"SELECT {FACE_COLUMNS} FROM faces"
 
 
 def _key_chunks(keys: Sequence[int] | np.ndarray,
@@ -275,15 +267,3 @@ def _key_chunks(keys: Sequence[int] | np.ndarray,
     for start in range(0, len(keys), size):
         chunk = [int(key) for key in keys[start:start + size]]
         yield chunk, ",".join("?" * len(chunk))
-
-
-def _embeddings(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
-    keys = np.fromiter((row[0] for row in rows), np.int64, len(rows))
-    return keys, np.frombuffer(b"".join(row[1] for row in rows), np.float32).reshape(len(rows), -1)
-
-
-def _face(row: tuple) -> FaceRecord:
-    return FaceRecord(key=row[0], face_id=row[1], external_image_id=row[2], fields=json.loads(row[3]),
-                      bounding_box=tuple(json.loads(row[4])),
-                      embedding=np.frombuffer(row[5], np.float32).copy(), model_version=row[6],
-                      created_at=row[7])
