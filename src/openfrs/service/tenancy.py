@@ -24,7 +24,15 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 
 from openfrs.errors import FRSError
-from openfrs.store.accounts import AccountStore, AlreadyExists, AuditEvent, Credential, Project, User
+from openfrs.store.accounts import (
+    Accounts,
+    AccountStore,
+    AlreadyExists,
+    AuditEvent,
+    Credential,
+    Project,
+    User,
+)
 from openfrs.store.secret_box import SecretBox, load_master_key
 
 ACCOUNTS_FILE = "accounts.db"
@@ -102,7 +110,7 @@ class Rotation:
 
 
 class Tenancy:
-    def __init__(self, store: AccountStore, box: SecretBox, token_ttl_s: float = 86400.0) -> None:
+    def __init__(self, store: Accounts, box: SecretBox, token_ttl_s: float = 86400.0) -> None:
         self.store = store
         self.box = box
         self.token_ttl_s = token_ttl_s

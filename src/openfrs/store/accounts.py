@@ -1,5 +1,7 @@
 """Tenants and what is kept about their calls: projects, their sub-services, users, credentials,
-tokens, daily usage counts and the audit log, in their own SQLite file (`accounts.db`).
+tokens, daily usage counts and the audit log. `AccountSQL` holds every method once, in SQL that
+SQLite and PostgreSQL both run; `AccountStore` keeps the accounts in their own SQLite file
+(`accounts.db`), PostgresAccountStore (store/accounts_pg.py) in a schema replicas share.
 
 Its own file because the admin CLI writes it while the server runs (WAL lets both in) and it has
 nothing to do with the face data. Secrets never appear here in clear: secret keys are stored
@@ -11,8 +13,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
 from openfrs.store.sqlite_db import SQLiteDatabase
 
@@ -123,59 +128,95 @@ class AuditEvent:
     request_id: str
 
 
+class Accounts(Protocol):
+    """What Tenancy needs of an accounts store, whichever database keeps it. Every write is one
+    transaction, durable when the method returns; the create_* methods raise AlreadyExists."""
+
+    def close(self) -> None: ...
+    def create_project(self, project: Project, services: dict[str, bool]) -> None: ...
+    def project(self, key: str) -> Project | None: ...
+    def projects(self) -> list[Project]: ...
+    def set_project(self, project_id: str, *, disabled: bool | None = None,
+                    qps: float | None = None) -> bool: ...
+    def delete_project(self, project_id: str) -> bool: ...
+    def services(self, project_id: str) -> dict[str, tuple[bool, str]]: ...
+    def set_service(self, project_id: str, service: str, enabled: bool, now: str) -> None: ...
+    def create_user(self, user: User) -> None: ...
+    def user(self, project_id: str, name: str) -> User | None: ...
+    def users(self, project_id: str | None = None) -> list[User]: ...
+    def set_user_disabled(self, project_id: str, name: str, disabled: bool) -> bool: ...
+    def set_password(self, project_id: str, name: str, password_hash: str) -> bool: ...
+    def delete_user(self, project_id: str, name: str) -> bool: ...
+    def create_credential(self, credential: Credential) -> None: ...
+    def credential(self, ak: str) -> Credential | None: ...
+    def credentials(self, project_id: str | None = None) -> list[Credential]: ...
+    def set_credential_disabled(self, ak: str, disabled: bool) -> bool: ...
+    def rotate_credential(self, old_ak: str, new: Credential, old_expires_at: float) -> bool: ...
+    def delete_credential(self, ak: str) -> bool: ...
+    def add_token(self, token_hash: str, project_id: str, user_name: str, expires_at: float) -> None: ...
+    def token(self, token_hash: str) -> tuple[str, str, float] | None: ...
+    def count_call(self, project_id: str, api: str, day: str, throttled: bool = False) -> None: ...
+    def usage(self, project_id: str, start_day: str = "",
+              end_day: str = "9999") -> list[tuple[str, str, int, int]]: ...
+    def append_audit(self, at: str, project_id: str, actor: str, action: str, resource: str,
+                     detail: dict, request_id: str) -> None: ...
+    def audit(self, project_id: str | None = None, action: str | None = None, after_seq: int = 0,
+              limit: int = 100) -> list[AuditEvent]: ...
+
+
+# Column orders the row decoders below expect.
+_PROJECT_COLUMNS = "project_id, name, created_at, disabled, qps"
+_USER_COLUMNS = "project_id, name, password_hash, created_at, disabled"
 _CREDENTIAL_COLUMNS = "ak, project_id, sk_sealed, created_at, disabled, expires_at"
-_INSERT_CREDENTIAL = f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+_AUDIT_COLUMNS = "at, project_id, actor, action, resource, detail, request_id"
 
 
-class AccountStore(SQLiteDatabase):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
-        self._migrate()
+def _insert(table: str, columns: str) -> str:
+    return f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * (columns.count(',') + 1))})"
 
-    def _migrate(self) -> None:
-        """Columns added since the first release, on a database made before them."""
-        for table, column, kind in (("credentials", "expires_at", "REAL"),
-                                    ("usage", "throttled", "INTEGER NOT NULL DEFAULT 0")):
-            columns = {row[1] for row in self._writer.execute(f"PRAGMA table_info({table})")}
-            if column in columns:
-                continue
-            try:
-                self._writer.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            except sqlite3.OperationalError as exc:  # another process added it just now
-                if "duplicate column" not in str(exc):
-                    raise
 
-    def _insert(self, sql: str, values: tuple) -> None:
+class AccountSQL:
+    """Every accounts-store method, written once in SQL both databases run: `?` placeholders,
+    booleans bound as such (SQLite keeps 0/1), ON CONFLICT upserts, `CAST(? AS TEXT)` where a
+    parameter is only tested for NULL (PostgreSQL must know its type). A backend supplies the
+    connections and the exception its driver raises for a broken constraint."""
+
+    _integrity_error: ClassVar[type[Exception]]
+    # One transaction, committed on return; its connection's execute/executemany take this SQL.
+    _transaction: Callable[[], AbstractContextManager[Any]]
+    _rows: Callable[[str, Sequence[object]], list[tuple]]
+    _row: Callable[[str, Sequence[object]], tuple | None]
+
+    @contextmanager
+    def _creating(self) -> Iterator[Any]:
+        """A write whose broken constraint (a taken key, an unknown project) is AlreadyExists."""
         try:
             with self._transaction() as db:
-                db.execute(sql, values)
-        except sqlite3.IntegrityError as exc:
+                yield db
+        except self._integrity_error as exc:
             raise AlreadyExists(str(exc)) from exc
 
     # -- projects and their sub-services ----------------------------------------------------
 
     def create_project(self, project: Project, services: dict[str, bool]) -> None:
         """The project and its sub-services in one transaction."""
-        try:
-            with self._transaction() as db:
-                db.execute("INSERT INTO projects VALUES (?, ?, ?, ?, ?)",
-                           (project.project_id, project.name, project.created_at, int(project.disabled),
-                            project.qps))
-                db.executemany("INSERT INTO project_services VALUES (?, ?, ?, ?)",
-                               [(project.project_id, name, int(on), project.created_at)
-                                for name, on in services.items()])
-        except sqlite3.IntegrityError as exc:
-            raise AlreadyExists(str(exc)) from exc
+        with self._creating() as db:
+            db.execute(_insert("projects", _PROJECT_COLUMNS),
+                       (project.project_id, project.name, project.created_at, bool(project.disabled),
+                        project.qps))
+            db.executemany(_insert("project_services", "project_id, service, enabled, created_at"),
+                           [(project.project_id, name, bool(on), project.created_at)
+                            for name, on in services.items()])
 
     def project(self, key: str) -> Project | None:
         """By project id or by name."""
-        row = self._reader().execute("SELECT * FROM projects WHERE project_id = ? OR name = ?",
-                                     (key, key)).fetchone()
-        return Project(row[0], row[1], row[2], bool(row[3]), row[4]) if row else None
+        row = self._row(f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE project_id = ? OR name = ?",
+                        (key, key))
+        return _project(row) if row else None
 
     def projects(self) -> list[Project]:
-        rows = self._reader().execute("SELECT * FROM projects ORDER BY created_at, name").fetchall()
-        return [Project(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+        return [_project(r) for r in self._rows(
+            f"SELECT {_PROJECT_COLUMNS} FROM projects ORDER BY created_at, name", ())]
 
     def set_project(self, project_id: str, *, disabled: bool | None = None,
                     qps: float | None = None) -> bool:
@@ -183,7 +224,7 @@ class AccountStore(SQLiteDatabase):
             changed = 0
             if disabled is not None:
                 changed += db.execute("UPDATE projects SET disabled = ? WHERE project_id = ?",
-                                      (int(disabled), project_id)).rowcount
+                                      (bool(disabled), project_id)).rowcount
             if qps is not None:
                 changed += db.execute("UPDATE projects SET qps = ? WHERE project_id = ?",
                                       (qps if qps > 0 else None, project_id)).rowcount
@@ -198,37 +239,37 @@ class AccountStore(SQLiteDatabase):
             return db.execute("DELETE FROM projects WHERE project_id = ?", (project_id,)).rowcount > 0
 
     def services(self, project_id: str) -> dict[str, tuple[bool, str]]:
-        rows = self._reader().execute(
-            "SELECT service, enabled, created_at FROM project_services WHERE project_id = ?",
-            (project_id,)).fetchall()
+        rows = self._rows("SELECT service, enabled, created_at FROM project_services WHERE project_id = ?",
+                          (project_id,))
         return {name: (bool(on), created) for name, on, created in rows}
 
     def set_service(self, project_id: str, service: str, enabled: bool, now: str) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO project_services VALUES (?, ?, ?, ?) ON CONFLICT (project_id, service)"
-                       " DO UPDATE SET enabled = excluded.enabled", (project_id, service, int(enabled), now))
+            db.execute(_insert("project_services", "project_id, service, enabled, created_at")
+                       + " ON CONFLICT (project_id, service) DO UPDATE SET enabled = excluded.enabled",
+                       (project_id, service, bool(enabled), now))
 
     # -- users, credentials, tokens ---------------------------------------------------------
 
     def create_user(self, user: User) -> None:
-        self._insert("INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                     (user.project_id, user.name, user.password_hash, user.created_at, int(user.disabled)))
+        with self._creating() as db:
+            db.execute(_insert("users", _USER_COLUMNS),
+                       (user.project_id, user.name, user.password_hash, user.created_at, bool(user.disabled)))
 
     def user(self, project_id: str, name: str) -> User | None:
-        row = self._reader().execute("SELECT * FROM users WHERE project_id = ? AND name = ?",
-                                     (project_id, name)).fetchone()
-        return User(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        row = self._row(f"SELECT {_USER_COLUMNS} FROM users WHERE project_id = ? AND name = ?",
+                        (project_id, name))
+        return _user(row) if row else None
 
     def users(self, project_id: str | None = None) -> list[User]:
-        rows = self._reader().execute(
-            "SELECT * FROM users WHERE ? IS NULL OR project_id = ? ORDER BY project_id, name",
-            (project_id, project_id)).fetchall()
-        return [User(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return [_user(r) for r in self._rows(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE CAST(? AS TEXT) IS NULL OR project_id = ?"
+            " ORDER BY project_id, name", (project_id, project_id))]
 
     def set_user_disabled(self, project_id: str, name: str, disabled: bool) -> bool:
         with self._transaction() as db:
             return db.execute("UPDATE users SET disabled = ? WHERE project_id = ? AND name = ?",
-                              (int(disabled), project_id, name)).rowcount > 0
+                              (bool(disabled), project_id, name)).rowcount > 0
 
     def set_password(self, project_id: str, name: str, password_hash: str) -> bool:
         """The new hash, and every token the user holds revoked, in one transaction."""
@@ -247,32 +288,31 @@ class AccountStore(SQLiteDatabase):
                               (project_id, name)).rowcount > 0
 
     def create_credential(self, credential: Credential) -> None:
-        self._insert(_INSERT_CREDENTIAL, _credential_row(credential))
+        with self._creating() as db:
+            db.execute(_insert("credentials", _CREDENTIAL_COLUMNS), _credential_row(credential))
 
     def credential(self, ak: str) -> Credential | None:
-        row = self._reader().execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE ak = ?",
-                                     (ak,)).fetchone()
+        row = self._row(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE ak = ?", (ak,))
         return _credential(row) if row else None
 
     def credentials(self, project_id: str | None = None) -> list[Credential]:
-        rows = self._reader().execute(
-            f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE ? IS NULL OR project_id = ?"
-            " ORDER BY project_id, created_at", (project_id, project_id)).fetchall()
-        return [_credential(r) for r in rows]
+        return [_credential(r) for r in self._rows(
+            f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE CAST(? AS TEXT) IS NULL OR project_id = ?"
+            " ORDER BY project_id, created_at", (project_id, project_id))]
 
     def set_credential_disabled(self, ak: str, disabled: bool) -> bool:
         with self._transaction() as db:
             return db.execute("UPDATE credentials SET disabled = ? WHERE ak = ?",
-                              (int(disabled), ak)).rowcount > 0
+                              (bool(disabled), ak)).rowcount > 0
 
     def rotate_credential(self, old_ak: str, new: Credential, old_expires_at: float) -> bool:
         """The new credential and the old one's end, in one transaction; False (and nothing
         written) unless the old one exists, is enabled and was not rotated before."""
         with self._transaction() as db:
-            if db.execute("UPDATE credentials SET expires_at = ? WHERE ak = ? AND disabled = 0"
+            if db.execute("UPDATE credentials SET expires_at = ? WHERE ak = ? AND NOT disabled"
                           " AND expires_at IS NULL", (old_expires_at, old_ak)).rowcount == 0:
                 return False
-            db.execute(_INSERT_CREDENTIAL, _credential_row(new))
+            db.execute(_insert("credentials", _CREDENTIAL_COLUMNS), _credential_row(new))
         return True
 
     def delete_credential(self, ak: str) -> bool:
@@ -280,58 +320,94 @@ class AccountStore(SQLiteDatabase):
             return db.execute("DELETE FROM credentials WHERE ak = ?", (ak,)).rowcount > 0
 
     def add_token(self, token_hash: str, project_id: str, user_name: str, expires_at: float) -> None:
+        """The token, and tokens two days past their end dropped (nothing else ever reads them)."""
         with self._transaction() as db:
             db.execute("DELETE FROM tokens WHERE expires_at < ?", (expires_at - 86400 * 2,))
-            db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)",
+            db.execute(_insert("tokens", "token_hash, project_id, user_name, expires_at"),
                        (token_hash, project_id, user_name, expires_at))
 
     def token(self, token_hash: str) -> tuple[str, str, float] | None:
         """(project_id, user name, expires_at)."""
-        row = self._reader().execute(
-            "SELECT project_id, user_name, expires_at FROM tokens WHERE token_hash = ?",
-            (token_hash,)).fetchone()
+        row = self._row("SELECT project_id, user_name, expires_at FROM tokens WHERE token_hash = ?",
+                        (token_hash,))
         return (row[0], row[1], row[2]) if row else None
 
     # -- usage and audit -------------------------------------------------------------------
 
     def count_call(self, project_id: str, api: str, day: str, throttled: bool = False) -> None:
-        """One more successful (or, with `throttled`, one more rate-limited) call."""
-        column = "throttled" if throttled else "calls"
+        """One more successful (or, with `throttled`, one more rate-limited) call; a single
+        upsert, so replicas counting the same day at once lose nothing."""
         with self._transaction() as db:
-            db.execute("INSERT INTO usage (project_id, api, day, calls, throttled) VALUES (?, ?, ?, ?, ?)"
-                       f" ON CONFLICT (project_id, api, day) DO UPDATE SET {column} = {column} + 1",
+            db.execute(_insert("usage", "project_id, api, day, calls, throttled")
+                       + " ON CONFLICT (project_id, api, day) DO UPDATE SET calls = usage.calls"
+                       " + excluded.calls, throttled = usage.throttled + excluded.throttled",
                        (project_id, api, day, int(not throttled), int(throttled)))
 
     def usage(self, project_id: str, start_day: str = "",
               end_day: str = "9999") -> list[tuple[str, str, int, int]]:
         """(day, api, calls, throttled), by day then api."""
-        return [tuple(r) for r in self._reader().execute(
+        return [tuple(r) for r in self._rows(
             "SELECT day, api, calls, throttled FROM usage WHERE project_id = ? AND day BETWEEN ? AND ?"
-            " ORDER BY day, api",
-            (project_id, start_day, end_day)).fetchall()]
+            " ORDER BY day, api", (project_id, start_day, end_day))]
 
     def append_audit(self, at: str, project_id: str, actor: str, action: str, resource: str,
                      detail: dict, request_id: str) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO audit (at, project_id, actor, action, resource, detail, request_id)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            db.execute(_insert("audit", _AUDIT_COLUMNS),
                        (at, project_id, actor, action, resource, json.dumps(detail, sort_keys=True),
                         request_id))
 
     def audit(self, project_id: str | None = None, action: str | None = None, after_seq: int = 0,
               limit: int = 100) -> list[AuditEvent]:
-        """Events after `after_seq`, oldest first; `action` matches whatever its case."""
-        rows = self._reader().execute(
-            "SELECT * FROM audit WHERE (? IS NULL OR project_id = ?)"
-            " AND (? IS NULL OR action = ? COLLATE NOCASE)"
+        """Events after `after_seq`, oldest first; `action` matches whatever its (ASCII) case."""
+        rows = self._rows(
+            f"SELECT seq, {_AUDIT_COLUMNS} FROM audit WHERE (CAST(? AS TEXT) IS NULL OR project_id = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR lower(action) = lower(?))"
             " AND seq > ? ORDER BY seq LIMIT ?",
-            (project_id, project_id, action, action, after_seq, limit)).fetchall()
+            (project_id, project_id, action, action, after_seq, limit))
         return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows]
+
+
+class AccountStore(AccountSQL, SQLiteDatabase):
+    """The accounts in their own SQLite file."""
+
+    _integrity_error = sqlite3.IntegrityError
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since the first release, on a database made before them."""
+        for table, column, kind in (("credentials", "expires_at", "REAL"),
+                                    ("usage", "throttled", "INTEGER NOT NULL DEFAULT 0")):
+            columns = {row[1] for row in self._writer.execute(f"PRAGMA table_info({table})")}
+            if column in columns:
+                continue
+            try:
+                self._writer.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as exc:  # another process added it just now
+                if "duplicate column" not in str(exc):
+                    raise
+
+    def _rows(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        return self._reader().execute(query, params).fetchall()
+
+    def _row(self, query: str, params: Sequence[object] = ()) -> tuple | None:
+        return self._reader().execute(query, params).fetchone()
+
+
+def _project(row: tuple) -> Project:
+    return Project(row[0], row[1], row[2], bool(row[3]), row[4])
+
+
+def _user(row: tuple) -> User:
+    return User(row[0], row[1], row[2], row[3], bool(row[4]))
 
 
 def _credential_row(credential: Credential) -> tuple:
     return (credential.ak, credential.project_id, credential.sk_sealed, credential.created_at,
-            int(credential.disabled), credential.expires_at)
+            bool(credential.disabled), credential.expires_at)
 
 
 def _credential(row: tuple) -> Credential:
