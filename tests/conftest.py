@@ -1,18 +1,64 @@
-"""Shared fixtures: the installed model pack, the evaluation data, and a loopback-only network guard."""
+"""Shared fixtures: the installed model pack, the evaluation data, and a loopback-only network guard.
+
+`pytest --backend postgres` points the session's `settings` (and so the shared app `client`) at
+a fresh schema of the PostgreSQL at OPENFRS_TEST_DATABASE_URL (default 127.0.0.1:5432, database
+`test`), dropped at the end: `pytest tests/api --backend postgres` runs the API tests on it."""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from openfrs.config import Settings
 from openfrs.vision.pack import PackError
+from tests.store.store_helpers import PG_URL, fresh_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=("embedded", "postgres"), default="embedded",
+                     help="where the `settings` fixture keeps face sets and accounts: SQLite in its "
+                          "data dir (default), or a fresh schema at OPENFRS_TEST_DATABASE_URL")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema of the test database, dropped after; fails, loudly, where PostgreSQL is missing."""
+    import psycopg
+
+    try:
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({exc}): start one, or point "
+                    "OPENFRS_TEST_DATABASE_URL at one.", pytrace=False)
+    with fresh_schema(PG_URL) as name:
+        yield name
+
+
+def new_master_key() -> str:
+    """An OPENFRS_SECRET_KEY value: base64 of 32 random bytes."""
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[tuple[str, str]]:
+    """(URL, schema) of a fresh schema of the test database, dropped after the test."""
+    with postgres_schema() as schema:
+        yield PG_URL, schema
+
+
+@pytest.fixture
+def master_key() -> str:
+    return new_master_key()
 
 
 def _is_loopback(address: object) -> bool:
@@ -71,9 +117,14 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     data_dir = tmp_path_factory.mktemp("data")
-    return Settings(data_dir=data_dir, auth="off")
+    if request.config.getoption("backend") == "embedded":
+        yield Settings(data_dir=data_dir, auth="off", database_url=None)
+        return
+    with postgres_schema() as schema:
+        yield Settings(data_dir=data_dir, auth="off", database_url=PG_URL,
+                       database_schema=schema, secret_key=new_master_key())
 
 
 @pytest.fixture(scope="session")

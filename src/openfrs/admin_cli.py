@@ -1,10 +1,11 @@
 """`openfrs admin ...`: projects, credentials, users, sub-services, QPS, usage and audit, on the
-same --data-dir as the server (also while it runs: the accounts database is shared in WAL mode and
-the server caches nothing of it). Every command prints JSON on stdout (create-credential and
-rotate-credential also shell `export` lines), and says on stderr which data dir it used.
+same --data-dir as the server, or the same PostgreSQL database when OPENFRS_DATABASE_URL is set
+(also while servers run: the accounts database is shared, in WAL mode or PostgreSQL's own way, and
+servers cache nothing of it). Every command prints JSON on stdout (create-credential and
+rotate-credential also shell `export` lines), and says on stderr which data dir or database it used.
 
 Exit codes: 0 done; 1 refused (an unknown name, a name taken, a project that still has face
-sets, ...); 2 a usage error (options, no terminal for a password, a folder without OpenFRS data);
+sets, ...); 2 a usage error (options, no terminal for a password, no OpenFRS data there);
 141 stdout closed before everything was printed (`| head`), as a process killed by SIGPIPE.
 This module parses and prints; the rules are service/tenancy.py's.
 """
@@ -35,6 +36,7 @@ from openfrs.service.tenancy import (
     check_day,
     time_text,
 )
+from openfrs.store.factory import accounts_exist, location, metadata_exists, open_metadata_store
 
 MAX_AUDIT_PAGE = 1000
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a C tool killed by a closed pipe
@@ -89,7 +91,7 @@ def _where(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
                         help="the server's data dir (default: OPENFRS_DATA_DIR, else ./data)")
     parser.add_argument("--init", action="store_true", default=argparse.SUPPRESS,
-                        help="start a new accounts store if the data dir holds none")
+                        help="start a new accounts store if the data dir (or database schema) holds none")
 
 
 def add_arguments(admin: argparse.ArgumentParser) -> None:
@@ -180,14 +182,12 @@ def _credential_out(issued: IssuedCredential, form: str, extra: dict) -> object:
     return {**asdict(issued), **extra}
 
 
-def _face_set_names(data_dir: Path) -> Callable[[str], list[str]]:
+def _face_set_names(settings: Settings) -> Callable[[str], list[str]]:
     """The face sets a project owns in the server's metadata store (none when it has no store)."""
     def names(project_id: str) -> list[str]:
-        from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
-
-        if not (data_dir / METADATA_FILE).exists():
+        if not metadata_exists(settings):
             return []
-        store = SQLiteMetadataStore(data_dir / METADATA_FILE)
+        store = open_metadata_store(settings)
         try:
             return [record.name for record in store.list_face_sets(project_id)]
         finally:
@@ -196,13 +196,13 @@ def _face_set_names(data_dir: Path) -> Callable[[str], list[str]]:
     return names
 
 
-def _execute(tenancy: Tenancy, args: argparse.Namespace, data_dir: Path) -> object:
+def _execute(tenancy: Tenancy, args: argparse.Namespace, settings: Settings) -> object:
     """The command's output: an object printed as JSON, or a str printed as it is."""
     command = args.admin_command
     if command == "create-project":
         return _project_json(tenancy, tenancy.create_project(args.name).project_id)
     if command == "delete-project":
-        project = tenancy.delete_project(args.project, _face_set_names(data_dir))
+        project = tenancy.delete_project(args.project, _face_set_names(settings))
         return {"project_id": project.project_id, "name": project.name, "deleted": True}
     if command == "create-credential":  # the only time the SK is shown
         return _credential_out(tenancy.create_credential(args.project), args.format, {})
@@ -257,6 +257,17 @@ def _execute(tenancy: Tenancy, args: argparse.Namespace, data_dir: Path) -> obje
     return [{**audit_document(e), "project_id": e.project_id} for e in events]
 
 
+def _nothing_there(settings: Settings) -> str:
+    """Why a command is refused where no accounts store is: a typo must not start an empty one."""
+    if settings.embedded:
+        return (f"{settings.data_dir.resolve()} holds no OpenFRS data (no {ACCOUNTS_FILE}). Pass the "
+                "server's data dir (--data-dir DIR or OPENFRS_DATA_DIR), or add --init to start a new "
+                "one there.")
+    return (f"{location(settings)} holds no OpenFRS accounts (no tables in that schema). Give the "
+            "servers' OPENFRS_DATABASE_URL and OPENFRS_DATABASE_SCHEMA, or add --init to create them "
+            "there.")
+
+
 def _print(output: object) -> int:
     """stdout, and 141 when the reader is gone: then stdout points at /dev/null, so the flush at
     exit does not raise again and print a traceback."""
@@ -272,16 +283,16 @@ def _print(output: object) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    data_dir = Path(getattr(args, "data_dir", None) or settings.data_dir)
-    if not (data_dir / ACCOUNTS_FILE).is_file() and not getattr(args, "init", False):
-        print(f"error: {data_dir.resolve()} holds no OpenFRS data (no {ACCOUNTS_FILE}). Pass the server's "
-              f"data dir (--data-dir DIR or OPENFRS_DATA_DIR), or add --init to start a new one "
-              "there.", file=sys.stderr)
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": Path(data_dir)})
+    if not getattr(args, "init", False) and not accounts_exist(settings):
+        print(f"error: {_nothing_there(settings)}", file=sys.stderr)
         return 2
-    print(f"openfrs admin: data dir {data_dir.resolve()}", file=sys.stderr)
-    tenancy = Tenancy.open(data_dir, settings.secret_key)
+    print(f"openfrs admin: {location(settings)}", file=sys.stderr)
+    tenancy = Tenancy.from_settings(settings)
     try:
-        return _print(_execute(tenancy, args, data_dir))
+        return _print(_execute(tenancy, args, settings))
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

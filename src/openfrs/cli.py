@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with the command line's folders and address; invalid ones
+    (e.g. OPENFRS_DATABASE_URL without OPENFRS_SECRET_KEY) end the command with their reasons."""
+    from pydantic import ValidationError
+
     from openfrs.config import Settings  # pydantic-settings: a third of a second, not for --help
 
     overrides = {}
@@ -30,18 +34,24 @@ def _settings(args: argparse.Namespace) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as invalid:
+        reasons = [f"{'.'.join(map(str, error['loc'])) or 'settings'}: "
+                   + error["msg"].removeprefix("Value error, ") for error in invalid.errors()]
+        raise SystemExit("error: invalid settings\n  " + "\n  ".join(reasons)) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     import uvicorn
 
     from openfrs.api.app import create_app
     from openfrs.store.data_dir_lock import DataDirBusy, hold_data_dir
 
-    settings = _settings(args)
-    try:  # held until this process ends: one server per embedded data dir
-        hold_data_dir(settings.data_dir, "server")
+    try:  # held until this process ends: one server per embedded data dir (replicas share a database)
+        if settings.embedded:
+            hold_data_dir(settings.data_dir, "server")
     except DataDirBusy as busy:
         print(f"error: {busy}: stop it first, or give this server another --data-dir (two servers "
               "on one embedded data dir would not see each other's faces)", file=sys.stderr)
@@ -57,10 +67,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _first_start(settings: Settings) -> None:
-    """A data dir without any project gets the default project and a credential, shown once."""
+    """A data dir (or database) without any project gets the default project and a credential,
+    shown once (by the one replica that made them)."""
     from openfrs.service.tenancy import Tenancy
 
-    tenancy = Tenancy.open(settings.data_dir, settings.secret_key)
+    tenancy = Tenancy.from_settings(settings)
     try:
         issued = tenancy.ensure_default_project()
     finally:
@@ -68,6 +79,9 @@ def _first_start(settings: Settings) -> None:
     if issued is None:
         return
     endpoint = f"http://{settings.host}:{settings.port}"
+    more = (f"openfrs admin --data-dir {settings.data_dir} create-credential --project default"
+            if settings.embedded else "openfrs admin create-credential --project default  (with this "
+            "server's OPENFRS_DATABASE_URL, OPENFRS_DATABASE_SCHEMA and OPENFRS_SECRET_KEY)")
     print(f"""
 First start: created project "default" and a credential (the secret key is shown only now):
   {{"project_id": "{issued.project_id}", "ak": "{issued.ak}", "sk": "{issued.sk}"}}
@@ -76,7 +90,7 @@ Use them with the official SDK:
       .with_endpoint("{endpoint}").build()
 or with OpenFRS's client:  OPENFRS_ENDPOINT={endpoint} OPENFRS_PROJECT_ID={issued.project_id} \\
   OPENFRS_AK={issued.ak} OPENFRS_SK=<sk> openfrs detect photo.jpg
-More: openfrs admin --data-dir {settings.data_dir} create-credential --project default
+More: {more}
 """, file=sys.stderr, flush=True)
 
 

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     qps_default: float = 0.0
     metrics_token: str | None = None  # bearer token for /metrics; unset: loopback scrapers only
     redis_url: str | None = None  # shared QPS buckets for several replicas, e.g. redis://127.0.0.1:6379/0
+    # Face sets, faces and accounts in PostgreSQL instead of the data dir's SQLite files, so
+    # replicas share them (store/factory.py); unset: the embedded default.
+    database_url: str | None = None  # postgresql://user:password@host:5432/dbname
+    database_schema: str = "openfrs"  # made, with its tables, on first use
+    database_pool: int = Field(10, ge=1)  # connections per store per process
 
     # Input limits (FRS: body < 8 MB, resolution < 4096x4096).
     max_body_bytes: int = 8 * 1024 * 1024
@@ -61,6 +66,31 @@ class Settings(BaseSettings):
     inference_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     intra_threads: int = 1  # per ONNX session; 0 = every core
     max_pending_inferences: int = 0  # queued + running jobs before FRS.0033; 0 = 16 per worker
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        if not url:  # an empty variable (a compose file's default) means unset
+            return None
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("OPENFRS_DATABASE_URL must be a PostgreSQL URL, postgresql://user:password@"
+                             f"host:5432/dbname, not one starting {url.split(':', 1)[0][:20]!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _shared_master_key(self) -> Settings:
+        """Replicas and `openfrs admin` on one database must seal and open secret keys with one
+        master key: a key file per data dir would make each one's credentials useless to the rest."""
+        if self.database_url is not None and not self.secret_key:
+            raise ValueError("OPENFRS_SECRET_KEY is required with OPENFRS_DATABASE_URL: every replica "
+                             "and `openfrs admin` must share the master key that seals secret keys "
+                             "(base64 of 32 bytes, e.g. from `openssl rand -base64 32`)")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """SQLite files in the data dir (one server per data dir), not a shared database."""
+        return self.database_url is None
 
     @property
     def pack_dir(self) -> Path:

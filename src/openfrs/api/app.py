@@ -23,10 +23,10 @@ from openfrs.service.facesets import FaceSetService
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
-from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
+from openfrs.store.factory import location, open_metadata_store
 
 log = logging.getLogger("openfrs")
-INDEX_DIR = "indexes"  # vector-index snapshots, one folder per face set
+INDEX_DIR = "indexes"  # vector-index snapshots, one folder per face set (local also with PostgreSQL)
 
 
 def create_app(settings: Settings | None = None, face_service: FaceService | None = None) -> FastAPI:
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         owned = app.state.face_service is None  # an injected service belongs to its caller
         if owned:
             app.state.face_service = FaceService.from_settings(settings)
-        store = app.state.metadata_store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
+        store = app.state.metadata_store = open_metadata_store(settings)
         indexes = IndexRegistry(store, settings.data_dir / INDEX_DIR,
                                 save_changes=settings.index_save_changes,
                                 save_interval_s=settings.index_save_interval_s,
@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         app.state.set_face_service = SetFaceService(app.state.face_set_service,
                                                     app.state.face_service, indexes)
         providers = app.state.face_service.describe()["providers"]
-        log.info("OpenFRS %s ready (providers: %s)", __version__, ", ".join(providers))
+        log.info("OpenFRS %s ready (providers: %s; %s)", __version__, ", ".join(providers),
+                 location(settings))
         yield
         indexes.close()
         store.close()
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         docs_url=None,  # FastAPI's pages load from CDNs; install_openapi serves them locally
         redoc_url=None,
     )
-    tenancy = Tenancy.open(settings.data_dir, settings.secret_key, settings.token_ttl_s)
+    tenancy = Tenancy.from_settings(settings)
     limiter = make_limiter(settings.redis_url)
     metrics = Metrics()
     app.state.settings = settings

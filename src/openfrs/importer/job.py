@@ -24,11 +24,11 @@ from openfrs.service.facesets import FaceSetService, validate_name, validate_sch
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
+from openfrs.store.factory import open_metadata_store
 from openfrs.store.records import FaceSetRecord
-from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
 
-SERVER_CAVEAT = ("note: a running `openfrs serve` on this data dir keeps its in-memory index and "
-                 "will not find the imported faces until it is restarted")
+SERVER_CAVEAT = ("note: a running `openfrs serve` on this data dir (or database) keeps its in-memory "
+                 "index and will not find the imported faces until it is restarted")
 
 
 class TargetError(Exception):
@@ -59,14 +59,14 @@ def run_import(request: ImportRequest, settings: Settings, face_service: FaceSer
     notes = notes or sys.stderr
     source = open_source(request.source)
     set_name = _checked(validate_name, request.face_set)
-    if not settings.data_dir.is_dir():
+    if settings.embedded and not settings.data_dir.is_dir():
         raise TargetError(f"no data dir at {settings.data_dir} (give --data-dir, or start "
                           "`openfrs serve` once to make one)")
     with ExitStack() as stack:
-        tenancy = Tenancy.open(settings.data_dir, settings.secret_key)
+        tenancy = Tenancy.from_settings(settings)
         stack.callback(tenancy.close)
         project_id, project_name = _project(tenancy, request.project, settings)
-        store = SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
+        store = open_metadata_store(settings)
         stack.callback(store.close)
         record = store.get_face_set(project_id, set_name)
         if record is None and not request.create:

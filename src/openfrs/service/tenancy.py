@@ -2,8 +2,8 @@
 passwords, AK/SK credentials and issued tokens; plus the daily usage counts and the audit log.
 
 Used by the server (authentication, /subscribe, usage, audit) and by `openfrs admin` on the same
-data dir, even while the server runs: nothing is cached here, so a disabled credential or project
-stops working on the next call.
+data dir or database, even while servers run: nothing is cached here, so a disabled credential
+or project stops working on the next call.
 """
 
 from __future__ import annotations
@@ -20,22 +20,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 
 from openfrs.errors import FRSError
 from openfrs.store.accounts import (
     Accounts,
-    AccountStore,
     AlreadyExists,
     AuditEvent,
     Credential,
     Project,
     User,
 )
+from openfrs.store.factory import ACCOUNTS_FILE as ACCOUNTS_FILE  # where callers have always found it
+from openfrs.store.factory import open_accounts
 from openfrs.store.secret_box import SecretBox, load_master_key
 
-ACCOUNTS_FILE = "accounts.db"
+if TYPE_CHECKING:
+    from openfrs.config import Settings
+
 # FRS sub-services (the /subscribe document's *_service entries) and the APIs each one covers.
 SERVICES = ("detect", "compare", "search", "live_detect")
 DEFAULT_PROJECT = "default"
@@ -116,10 +120,19 @@ class Tenancy:
         self.token_ttl_s = token_ttl_s
 
     @classmethod
+    def from_settings(cls, settings: Settings) -> Tenancy:
+        """The accounts the settings name (the data dir's or the database's), sealed with their
+        master key (OPENFRS_SECRET_KEY, else the data dir's key file: embedded only)."""
+        box = SecretBox(load_master_key(settings.data_dir, settings.secret_key))
+        return cls(open_accounts(settings), box, settings.token_ttl_s)
+
+    @classmethod
     def open(cls, data_dir: Path, secret_key: str | None = None, token_ttl_s: float = 86400.0) -> Tenancy:
-        data_dir = Path(data_dir)
-        return cls(AccountStore(data_dir / ACCOUNTS_FILE), SecretBox(load_master_key(data_dir, secret_key)),
-                   token_ttl_s)
+        """An embedded data dir's accounts, whatever the environment says (tests, tools)."""
+        from openfrs.config import Settings
+
+        return cls.from_settings(Settings.model_construct(data_dir=Path(data_dir), secret_key=secret_key,
+                                                          token_ttl_s=token_ttl_s))
 
     def close(self) -> None:
         self.store.close()

@@ -3,8 +3,10 @@
 APIG signatures are HMACs keyed by the secret key itself, so the server must be able to recover it:
 it cannot be stored as a one-way hash the way passwords are. The master key lives outside the
 database: `OPENFRS_SECRET_KEY` (base64 of 32 bytes) when set, else `secret.key` beside the data
-(created on first use, mode 0600). Each sealed value is bound to its access key (associated
-data), so sealed secrets cannot be swapped between credentials.
+(created on first use, mode 0600). With PostgreSQL the variable is required (config.py): replicas
+and the admin CLI each have their own data dir, and must all open what any of them sealed. Each
+sealed value is bound to its access key (associated data), so sealed secrets cannot be swapped
+between credentials.
 """
 
 from __future__ import annotations

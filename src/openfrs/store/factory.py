@@ -1,0 +1,79 @@
+"""Which stores a process opens, from its settings alone: the one place that picks a backend.
+
+Embedded (OPENFRS_DATABASE_URL unset, the default): `openfrs.db` (face sets and faces) and
+`accounts.db` (projects, credentials, users, usage, audit) are SQLite files in the data dir, and
+one server holds the data dir (store/data_dir_lock.py).
+
+Scale-out (OPENFRS_DATABASE_URL=postgresql://...): both live in PostgreSQL, in the schema
+OPENFRS_DATABASE_SCHEMA (default `openfrs`, made with its tables on first use), each store with a
+pool of OPENFRS_DATABASE_POOL connections; OPENFRS_SECRET_KEY is required (config.py says why).
+One server on PostgreSQL is complete: everything it acknowledged is in the database, and a
+server started on another, empty data dir serves it (its vector indexes are rebuilt from the
+database). Several replicas share tenants, face sets and faces, but the vector index is still
+each replica's own, in memory, reconciled with the database only when a set is loaded: a face
+one replica adds is not found by another replica's search until that one restarts. Shared
+search comes with the Milvus index (issue 16's next slice).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openfrs.store.accounts import Accounts, AccountStore
+from openfrs.store.base import MetadataStore
+from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
+
+if TYPE_CHECKING:
+    from openfrs.config import Settings
+
+ACCOUNTS_FILE = "accounts.db"  # in the data dir, beside METADATA_FILE
+
+
+def open_metadata_store(settings: Settings) -> MetadataStore:
+    if settings.embedded:
+        return SQLiteMetadataStore(settings.data_dir / METADATA_FILE)
+    from openfrs.store.postgres import PostgresMetadataStore  # psycopg only where configured
+
+    return PostgresMetadataStore(settings.database_url, settings.database_schema,
+                                 max_connections=settings.database_pool)
+
+
+def open_accounts(settings: Settings) -> Accounts:
+    if settings.embedded:
+        return AccountStore(settings.data_dir / ACCOUNTS_FILE)
+    from openfrs.store.accounts_pg import PostgresAccountStore
+
+    return PostgresAccountStore(settings.database_url, settings.database_schema,
+                                max_connections=settings.database_pool)
+
+
+def accounts_exist(settings: Settings) -> bool:
+    """Whether the accounts store is there already (opening it would create it)."""
+    return _exists(settings, ACCOUNTS_FILE, "projects")
+
+
+def metadata_exists(settings: Settings) -> bool:
+    """Whether the metadata store is there already (opening it would create it)."""
+    return _exists(settings, METADATA_FILE, "face_sets")
+
+
+def _exists(settings: Settings, file: str, table: str) -> bool:
+    if settings.embedded:
+        return (settings.data_dir / file).is_file()
+    import psycopg
+
+    with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
+        row = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s "
+                           "AND tablename = %s)", (settings.database_schema, table)).fetchone()
+    return bool(row and row[0])
+
+
+def location(settings: Settings) -> str:
+    """Where the stores are, for messages: the data dir, or the database without its password."""
+    if settings.embedded:
+        return f"data dir {settings.data_dir.resolve()}"
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(settings.database_url)
+    server = f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
+    return f"PostgreSQL {server}, schema {settings.database_schema}"
