@@ -5,6 +5,8 @@ notices), and its ``stop`` gives the server one second. Here the launcher runs i
 group on free ports (proxy, and the embedded etcd's client and peer ports through an etcd config
 file; its default 2379/2380 would clash with any other Milvus on the machine), readiness is polled
 with pymilvus, and a server that cannot start fails loudly with the tail of its log.
+
+``session_server`` gives every test module that needs Milvus one server per pytest session.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 STOP_GRACE_S = 5.0  # the server ignores SIGTERM for a while; SIGKILL after this
 
@@ -121,3 +125,21 @@ def milvus_server(data_dir: Path, timeout_s: float = 120.0, **config: str | int)
         yield MilvusServer(uri, time.monotonic() - started, data_dir)
     finally:
         _stop(proc)
+
+
+# Strong consistency waits for the server's time tick (default 200 ms, see milvus.py); a 50 ms tick
+# keeps the tests fast without changing what a search is guaranteed to see.
+TEST_CONFIG = {"proxy.timeTickInterval": 50}
+_session: list[MilvusServer] = []
+
+
+def session_server(request: pytest.FixtureRequest) -> MilvusServer:
+    """The session's server, started by the first module that asks (a start takes tens of seconds)
+    and stopped at the end of the session; call it from a session-scoped fixture."""
+    if not _session:
+        stack = ExitStack()
+        data_dir = request.getfixturevalue("tmp_path_factory").mktemp("milvus")
+        _session.append(stack.enter_context(milvus_server(data_dir, **TEST_CONFIG)))
+        request.session.addfinalizer(lambda: (stack.close(), _session.clear()))
+        sys.stderr.write(f"\nMilvus server ready in {_session[0].startup_s:.1f} s at {_session[0].uri}\n")
+    return _session[0]

@@ -18,7 +18,7 @@ import pytest
 from openfrs.store.synthetic import clustered_embeddings, query_embeddings
 from openfrs.store.vectors import ExactIndex, MilvusIndex, VectorIndex
 from openfrs.store.vectors import milvus as milvus_module
-from tests.store.milvus_server import MilvusServer, milvus_server
+from tests.store.milvus_server import MilvusServer, session_server
 
 N, DIM, K = 3_000, 128, 10
 BIG = 2**40  # face keys need not be small or dense
@@ -38,12 +38,8 @@ for line in sys.stdin:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[MilvusServer]:
-    # Strong consistency waits for the server's time tick (default 200 ms, see milvus.py); a 50 ms
-    # tick keeps this module fast without changing what a search is guaranteed to see.
-    with milvus_server(tmp_path_factory.mktemp("milvus"), **{"proxy.timeTickInterval": 50}) as running:
-        sys.stderr.write(f"\nMilvus server ready in {running.startup_s:.1f} s at {running.uri}\n")
-        yield running
+def server(request) -> MilvusServer:
+    return session_server(request)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,15 @@ lacks are added, faces the snapshot has and the store no longer has are removed.
 never reused and a stored embedding never changes, so equal key sets mean equal indexes. With no
 usable snapshot the index is rebuilt from the store: exact first (seconds), the HNSW graph
 behind it in the background.
+
+Scale-out (issue 16): ``IndexRegistry.shared(store, uri, prefix, dims)`` (or ``provider=`` any
+service/index_providers.SharedIndexes) keeps each set's index in Milvus, shared by every replica
+and durable. The service layer calls the same methods; the registry then attaches to the set's
+collection instead of building an index, reconciles it with the store by key diff the first time
+this process uses the set (idempotent, so replicas may do it at once), forwards every add and
+remove even for sets it has not loaded (no later load on another replica would catch them up),
+drops the collection with its face set, prunes collections of deleted sets at start, and never
+snapshots.
 """
 
 from __future__ import annotations
@@ -16,11 +25,13 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from openfrs.service.index_providers import MilvusProvider, SharedIndexes
 from openfrs.store.base import MetadataStore
 from openfrs.store.vectors import TieredIndex, VectorIndex
 
@@ -40,8 +51,11 @@ class IndexRegistry:
     def __init__(self, store: MetadataStore, directory: Path | None = None,
                  factory: Callable[[int], VectorIndex] = TieredIndex,
                  save_changes: int = 10_000, save_interval_s: float = 600.0,
-                 dims: Mapping[str, int] | None = None) -> None:
+                 dims: Mapping[str, int] | None = None, provider: SharedIndexes | None = None) -> None:
+        if provider is not None and directory is not None:
+            raise ValueError("shared indexes are durable: they take no snapshot directory")
         self.store = store
+        self.provider = provider
         self.directory = None if directory is None else Path(directory)
         self.factory = factory
         self.dims = dict(dims or {})
@@ -55,14 +69,27 @@ class IndexRegistry:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
+    @classmethod
+    def shared(cls, store: MetadataStore, uri: str, prefix: str = "openfrs",
+               dims: Mapping[str, int] | None = None, **options) -> IndexRegistry:
+        """Every replica's registry on one Milvus at ``uri``; ``prefix`` names this deployment's
+        collections (``options``: MilvusProvider's, e.g. ``client``)."""
+        return cls(store, dims=dims, provider=MilvusProvider(uri, prefix, **options))
+
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self, check_every_s: float = 30.0) -> None:
         """Remove snapshots of deleted sets, load every set in the background (searches on a
-        set wait only for that set) and snapshot changed indexes from then on."""
+        set wait only for that set) and snapshot changed indexes from then on. Shared indexes:
+        drop those of deleted sets and load (attach and reconcile) every set; nothing to save."""
+        if self.provider is not None:
+            pruned = self.provider.prune(self.store.face_set_keys)
+            if pruned:
+                log.info("dropped %d shared index(es) of deleted face sets", pruned)
         self._remove_orphan_snapshots()
         self._spawn(self._warm_all, "openfrs-index-warm")
-        self._spawn(lambda: self._maintain_every(check_every_s), "openfrs-index-save")
+        if self.directory is not None:
+            self._spawn(lambda: self._maintain_every(check_every_s), "openfrs-index-save")
 
     def close(self) -> None:
         """Stop the background threads and snapshot whatever changed (a clean shutdown)."""
@@ -70,6 +97,10 @@ class IndexRegistry:
         for thread in self._threads[1:]:  # not the warm-up: it stops after the set it is loading
             thread.join()
         self.maintain(force=True)
+        if self.provider is not None:
+            if self._threads:
+                self._threads[0].join()  # the warm-up uses the provider's connection
+            self.provider.close()
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -118,26 +149,42 @@ class IndexRegistry:
 
     def add(self, set_key: int, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Index newly committed faces."""
-        with self._set_lock(set_key):
-            index = self._indexes.get(set_key)
+        with self._updating(set_key) as index:
             if index is None:
                 return  # not loaded: its load reads these faces from the store
             index.add(keys, vectors)
             self._changed(set_key, len(keys))
 
     def remove(self, set_key: int, keys: np.ndarray) -> None:
-        with self._set_lock(set_key):
-            index = self._indexes.get(set_key)
+        with self._updating(set_key) as index:
             if index is not None and len(keys):
                 self._changed(set_key, index.remove(keys))
 
+    @contextmanager
+    def _updating(self, set_key: int) -> Iterator[VectorIndex | None]:
+        """With the set's lock held, the index an update goes to: a local one only if loaded, a
+        shared one always (other replicas read it and will not reload it). A failed shared update
+        unloads the set, so its next use here reconciles it with the store, which has the change."""
+        with self._set_lock(set_key):
+            if self.provider is None:
+                yield self._indexes.get(set_key)
+                return
+            try:
+                yield self._loaded(set_key)
+            except Exception:
+                with self._lock:
+                    self._indexes.pop(set_key, None)
+                raise
+
     def drop(self, set_key: int) -> None:
-        """Forget a deleted set: its index and its snapshot."""
+        """Forget a deleted set: its index and its snapshot (a shared index: delete it)."""
         with self._set_lock(set_key):
             with self._lock:
                 self._indexes.pop(set_key, None)
                 self._unsaved.pop(set_key, None)
                 self._saved.pop(set_key, None)
+            if self.provider is not None:
+                self.provider.drop(set_key)
             if self.directory is not None:
                 shutil.rmtree(self._path(set_key), ignore_errors=True)
 
@@ -154,6 +201,8 @@ class IndexRegistry:
     def _load(self, set_key: int) -> tuple[VectorIndex, int]:
         """(index, changes not in its snapshot) from the snapshot and the store."""
         started = time.monotonic()
+        if self.provider is not None:
+            return self._attach(set_key, started)
         dim = self._dim(set_key)
         index = self._read_snapshot(set_key, dim)
         if index is None:
@@ -167,6 +216,17 @@ class IndexRegistry:
                 self._saved[set_key] = (time.monotonic(), index.serving_kind)
         log.info("index of face set %d: %d faces %s in %.2f s", set_key, len(index), how,
                  time.monotonic() - started)
+        return index, changes
+
+    def _attach(self, set_key: int, started: float) -> tuple[VectorIndex, int]:
+        """A shared index is never rebuilt: attach and catch up with the store by key diff."""
+        assert self.provider is not None
+        if self.store.face_set_model(set_key) is None:  # never create an index for no set
+            raise LookupError(f"no face set with key {set_key}")
+        index = self.provider.attach(set_key, self._dim(set_key))
+        changes = self._reconcile(set_key, index)
+        log.info("shared index of face set %d: %d faces, attached with %d change(s) caught up "
+                 "in %.2f s", set_key, len(index), changes, time.monotonic() - started)
         return index, changes
 
     def _dim(self, set_key: int) -> int:
@@ -188,12 +248,18 @@ class IndexRegistry:
         return index if index.dim == dim else None
 
     def _reconcile(self, set_key: int, index: VectorIndex) -> int:
-        stored = self.store.face_keys(set_key)
+        """Key diff with the store. The index is read first: a face reaches it only after its
+        commit, so a face it has and the store then lacks was deleted, never one committed by
+        another replica meanwhile."""
         present = index.ids()
+        stored = self.store.face_keys(set_key)
         extra = np.setdiff1d(present, stored, assume_unique=True)
         missing = np.setdiff1d(stored, present, assume_unique=True)
         removed = index.remove(extra) if extra.size else 0
         added = index.add_batches(self.store.iter_embeddings(set_key, missing)) if missing.size else 0
+        if self.provider is not None and added:  # another replica may delete what we just copied
+            gone = np.setdiff1d(missing, self.store.face_keys(set_key), assume_unique=True)
+            removed += index.remove(gone) if gone.size else 0
         return removed + added
 
     def maintain(self, force: bool = False) -> int:
