@@ -185,3 +185,12 @@ def client(settings: Settings, face_service):
         yield test_client
 
 
+@pytest.fixture
+def pg_env(postgres_database: tuple[str, str], master_key: str,
+           monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The variables that put a process on a fresh schema, set in this process's environment too."""
+    url, schema = postgres_database
+    env = {"OPENFRS_DATABASE_URL": url, "OPENFRS_DATABASE_SCHEMA": schema, "OPENFRS_SECRET_KEY": master_key}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env

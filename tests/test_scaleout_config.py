@@ -3,22 +3,18 @@ PostgreSQL (store/factory.py), with a shared OPENFRS_SECRET_KEY; unset, nothing 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
 from openfrs import cli
-from openfrs.benchmark.http_load import free_port
 from openfrs.client import Client
 from openfrs.config import Settings
 from openfrs.importer.job import ImportRequest, run_import
@@ -29,17 +25,7 @@ from openfrs.store.data_dir_lock import LOCK_FILE
 from openfrs.store.factory import accounts_exist, location, open_accounts, open_metadata_store
 from openfrs.store.postgres import PostgresMetadataStore
 from openfrs.store.sqlite import SQLiteMetadataStore
-
-
-@pytest.fixture
-def pg_env(postgres_database: tuple[str, str], master_key: str,
-           monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The variables that put a process on a fresh schema, set in this process's environment too."""
-    url, schema = postgres_database
-    env = {"OPENFRS_DATABASE_URL": url, "OPENFRS_DATABASE_SCHEMA": schema, "OPENFRS_SECRET_KEY": master_key}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+from tests.real_server import first_credential, serve
 
 
 def test_database_settings_are_checked_at_startup(master_key: str, monkeypatch: pytest.MonkeyPatch):
@@ -114,31 +100,6 @@ def test_serve_refuses_postgres_without_a_shared_secret_key(pg_env: dict[str, st
     assert "Traceback" not in refused.stderr and not any(tmp_path.iterdir())
 
 
-def _serve(data_dir: Path, model_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """A real `openfrs serve`, auth on, with the environment's database; (process, URL) once healthy."""
-    port = free_port()
-    with log.open("ab") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "openfrs.cli", "--model-dir", str(model_dir), "serve", "--port",
-             str(port), "--data-dir", str(data_dir)],
-            env={**os.environ, "OPENFRS_AUTH": "on"}, stdout=subprocess.DEVNULL, stderr=stderr)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while proc.poll() is None and time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        time.sleep(0.2)
-    proc.kill()
-    pytest.fail(f"the server did not come up:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _credential(log: Path) -> dict[str, str]:
-    lines = [line for line in log.read_text().splitlines() if line.strip().startswith('{"project_id"')]
-    assert len(lines) == 1, log.read_text()[-3000:]
-    return json.loads(lines[0])
-
-
 @pytest.mark.models
 def test_a_server_on_postgres_keeps_everything_in_the_database(
         pg_env: dict[str, str], settings: Settings, model_pack_dir: Path, shared_data: Path,
@@ -148,9 +109,9 @@ def test_a_server_on_postgres_keeps_everything_in_the_database(
     (its index rebuilt from the database) and takes the same credential; no data-dir lock."""
     photo = sorted((shared_data / "lfw-partial/images").glob("A*/*_0001.jpg"))[0]
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    proc, url = _serve(tmp_path / "first", settings.model_dir, first_log)
+    proc, url = serve(tmp_path / "first", settings.model_dir, first_log)
     try:
-        credential = _credential(first_log)
+        credential = first_credential(first_log)
         with Client(url, credential["project_id"], credential["ak"], credential["sk"]) as client:
             client.create_face_set("staff", external_fields={"n": {"type": "integer"}})
             (added,) = client.add_faces("staff", photo, external_fields={"n": 7}, single=True)
@@ -160,7 +121,7 @@ def test_a_server_on_postgres_keeps_everything_in_the_database(
     made = {path.name for path in (tmp_path / "first").rglob("*")}  # index snapshots at most
     assert not {LOCK_FILE, "openfrs.db", "accounts.db", "secret.key"} & made, made
 
-    proc, url = _serve(tmp_path / "second", settings.model_dir, second_log)
+    proc, url = serve(tmp_path / "second", settings.model_dir, second_log)
     try:
         assert "First start" not in second_log.read_text()
         with Client(url, credential["project_id"], credential["ak"], credential["sk"]) as client:

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     database_url: str | None = None  # postgresql://user:password@host:5432/dbname
     database_schema: str = "openfrs"  # made, with its tables, on first use
     database_pool: int = Field(10, ge=1)  # connections per store per process
+    # Vector indexes in Milvus (one collection per face set) instead of each process's memory, so
+    # a face one replica adds is found by the others at once (service/index_providers.py).
+    vector_url: str | None = None  # http://HOST:19530; needs database_url (replicas share both)
+    vector_prefix: str = Field("openfrs", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")  # collection names
 
     # Input limits (FRS: body < 8 MB, resolution < 4096x4096).
     max_body_bytes: int = 8 * 1024 * 1024
@@ -76,6 +80,25 @@ class Settings(BaseSettings):
             raise ValueError("OPENFRS_DATABASE_URL must be a PostgreSQL URL, postgresql://user:password@"
                              f"host:5432/dbname, not one starting {url.split(':', 1)[0][:20]!r}")
         return url
+
+    @field_validator("vector_url")
+    @classmethod
+    def _milvus_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("OPENFRS_VECTOR_URL must be a Milvus address, http://host:19530, not one "
+                             f"starting {url.split(':', 1)[0][:20]!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _vectors_beside_a_shared_database(self) -> Settings:
+        """Milvus holds vectors keyed by the database's face keys: with the embedded SQLite store
+        two servers would write one collection from two unrelated key spaces."""
+        if self.vector_url is not None and self.database_url is None:
+            raise ValueError("OPENFRS_VECTOR_URL needs OPENFRS_DATABASE_URL: the vectors in Milvus are "
+                             "keyed by the faces in that database")
+        return self
 
     @model_validator(mode="after")
     def _shared_master_key(self) -> Settings:

@@ -20,13 +20,11 @@ from openfrs.api.usage import UsageMiddleware
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
-from openfrs.service.indexes import IndexRegistry
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
-from openfrs.store.factory import location, open_metadata_store
+from openfrs.store.factory import location, open_index_registry, open_metadata_store
 
 log = logging.getLogger("openfrs")
-INDEX_DIR = "indexes"  # vector-index snapshots, one folder per face set (local also with PostgreSQL)
 
 
 def create_app(settings: Settings | None = None, face_service: FaceService | None = None) -> FastAPI:
@@ -38,10 +36,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
         if owned:
             app.state.face_service = FaceService.from_settings(settings)
         store = app.state.metadata_store = open_metadata_store(settings)
-        indexes = IndexRegistry(store, settings.data_dir / INDEX_DIR,
-                                save_changes=settings.index_save_changes,
-                                save_interval_s=settings.index_save_interval_s,
-                                dims=app.state.face_service.model_dims())
+        indexes = open_index_registry(settings, store, app.state.face_service.model_dims())
         indexes.start()
         app.state.face_set_service = FaceSetService(store, settings,
                                                     app.state.face_service.embedder_version, indexes)

@@ -21,10 +21,9 @@ from openfrs.importer.sources import CsvSource, FolderSource, SourceError, Sourc
 from openfrs.media import ImageLimits
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService, validate_name, validate_schema
-from openfrs.service.indexes import IndexRegistry
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
-from openfrs.store.factory import open_metadata_store
+from openfrs.store.factory import open_index_registry, open_metadata_store
 from openfrs.store.records import FaceSetRecord
 
 SERVER_CAVEAT = ("note: a running `openfrs serve` on this data dir (or database) keeps its in-memory "
@@ -74,7 +73,8 @@ def run_import(request: ImportRequest, settings: Settings, face_service: FaceSer
             raise TargetError(f"no face set {set_name!r} in project {project_name!r} (its sets: "
                               f"{existing}); --create makes it")
         schema = _schema(request, source, record, notes)
-        print(SERVER_CAVEAT, file=notes, flush=True)
+        if settings.vector_url is None:  # with Milvus the servers search what this adds
+            print(SERVER_CAVEAT, file=notes, flush=True)
         scan = source.scan(schema)
         if not scan.items:
             raise EmptySource(f"{request.source}: no image found (jpg, jpeg, png, bmp, webp"
@@ -83,7 +83,10 @@ def run_import(request: ImportRequest, settings: Settings, face_service: FaceSer
         if face_service is None:
             face_service = FaceService.from_settings(settings)
             stack.callback(face_service.pool.shutdown)
-        indexes = IndexRegistry(store, None)  # never loaded here: the store is what a server reads
+        # In-process: never loaded here (the store is what a server reads); Milvus: every add is
+        # forwarded to the collections the servers search.
+        indexes = open_index_registry(settings, store, face_service.model_dims(), snapshots=False)
+        stack.callback(indexes.close)
         face_sets = FaceSetService(store, settings, face_service.embedder_version, indexes)
         set_faces = SetFaceService(face_sets, face_service, indexes)
         created = record is None

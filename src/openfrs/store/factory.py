@@ -9,14 +9,16 @@ OPENFRS_DATABASE_SCHEMA (default `openfrs`, made with its tables on first use), 
 pool of OPENFRS_DATABASE_POOL connections; OPENFRS_SECRET_KEY is required (config.py says why).
 One server on PostgreSQL is complete: everything it acknowledged is in the database, and a
 server started on another, empty data dir serves it (its vector indexes are rebuilt from the
-database). Several replicas share tenants, face sets and faces, but the vector index is still
-each replica's own, in memory, reconciled with the database only when a set is loaded: a face
-one replica adds is not found by another replica's search until that one restarts. Shared
-search comes with the Milvus index (issue 16's next slice).
+database). Without OPENFRS_VECTOR_URL each replica's vector index is its own, in memory,
+reconciled with the database only when a set is loaded: a face one replica adds is not found by
+another replica's search until that one restarts. With OPENFRS_VECTOR_URL=http://HOST:19530 the
+indexes are Milvus collections every replica reads and writes (service/index_providers.py), so
+a face added through one replica is found through any other in the very next request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from openfrs.store.accounts import Accounts, AccountStore
@@ -25,8 +27,10 @@ from openfrs.store.sqlite import METADATA_FILE, SQLiteMetadataStore
 
 if TYPE_CHECKING:
     from openfrs.config import Settings
+    from openfrs.service.indexes import IndexRegistry
 
 ACCOUNTS_FILE = "accounts.db"  # in the data dir, beside METADATA_FILE
+INDEX_DIR = "indexes"  # in the data dir: snapshots of the in-process vector indexes
 
 
 def open_metadata_store(settings: Settings) -> MetadataStore:
@@ -77,3 +81,17 @@ def location(settings: Settings) -> str:
     parts = conninfo_to_dict(settings.database_url)
     server = f"{parts.get('host') or 'localhost'}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
     return f"PostgreSQL {server}, schema {settings.database_schema}"
+
+
+def open_index_registry(settings: Settings, store: MetadataStore, dims: Mapping[str, int],
+                        snapshots: bool = True) -> IndexRegistry:
+    """Milvus collections shared by every replica (OPENFRS_VECTOR_URL), else indexes in this
+    process's memory, snapshotted in the data dir when `snapshots` (a server; not an importer,
+    whose registry is never loaded: the store is what a server reads)."""
+    from openfrs.service.indexes import IndexRegistry
+
+    if settings.vector_url is not None:
+        return IndexRegistry.shared(store, settings.vector_url, settings.vector_prefix, dims)
+    return IndexRegistry(store, settings.data_dir / INDEX_DIR if snapshots else None,
+                         save_changes=settings.index_save_changes,
+                         save_interval_s=settings.index_save_interval_s, dims=dims)

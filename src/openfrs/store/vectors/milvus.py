@@ -23,15 +23,16 @@ tests/store/test_milvus_index.py):
 * Upsert = Milvus ``upsert`` (delete + insert under one primary key), so re-adding an id replaces its
   vector, as in the other backends.
 
-Design note for the registry (service/indexes.py is unchanged by this module): a Milvus index is
-not a cache to snapshot but shared, durable state. ``save`` writes only a small meta file naming
-the server and collection and ``load`` reconnects, so the snapshot model still runs, but the
-registry should instead (1) attach: ``MilvusIndex(dim, uri, collection_name(prefix, set_key))``
-with one shared ``MilvusClient`` per process, never rebuild from the store; (2) reconcile by key
-diff (``ids()`` against the store's face keys; idempotent, so concurrent replicas are safe);
-(3) always forward add/remove, also for sets it has not loaded (other replicas read the same
-collection, no later load would catch them up); (4) ``drop()`` the collection when a face set is
-deleted instead of deleting a snapshot directory; (5) skip snapshot scheduling.
+Design note for the registry (implemented by service/indexes.py through
+service/index_providers.MilvusProvider): a Milvus index is not a cache to snapshot but shared,
+durable state. ``save`` writes only a small meta file naming the server and collection and
+``load`` reconnects, so the snapshot model would still run, but the registry instead (1) attaches:
+``MilvusIndex(dim, uri, collection_name(prefix, set_key))`` with one shared ``MilvusClient`` per
+process, never rebuilding from the store; (2) reconciles by key diff (``ids()`` against the
+store's face keys; idempotent, so concurrent replicas are safe); (3) always forwards add/remove,
+also for sets it has not loaded (other replicas read the same collection, no later load would
+catch them up); (4) ``drop()``s the collection when a face set is deleted instead of deleting a
+snapshot directory; (5) schedules no snapshots.
 """
 
 from __future__ import annotations
