@@ -31,11 +31,11 @@ models: $(STAMP)
 serve: models
 	$(BIN)/openfrs serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
-# The whole suite on the embedded default, then the API tests again on PostgreSQL (scale-out mode;
-# 127.0.0.1:5432 must be running, as on the CI machine; the Milvus tests start their own server).
+# The whole suite on the embedded default, then the API tests again in scale-out mode: PostgreSQL
+# (127.0.0.1:5432 must be running, as on the CI machine) + a Milvus server the tests start.
 test: models
 	$(BIN)/python -m pytest -q
-	$(BIN)/python -m pytest -q tests/api --backend postgres
+	$(BIN)/python -m pytest -q tests/api --backend scaleout
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -25,9 +25,11 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--backend", choices=("embedded", "postgres"), default="embedded",
-                     help="where the `settings` fixture keeps face sets and accounts: SQLite in its "
-                          "data dir (default), or a fresh schema at OPENFRS_TEST_DATABASE_URL")
+    parser.addoption("--backend", choices=("embedded", "postgres", "scaleout"), default="embedded",
+                     help="where the `settings` fixture keeps face sets, accounts and vectors: SQLite "
+                          "and in-process indexes in its data dir (default); a fresh schema at "
+                          "OPENFRS_TEST_DATABASE_URL (postgres); that and a Milvus server the tests "
+                          "start (scaleout, the scale-out mode)")
 
 
 @contextmanager
@@ -122,9 +124,14 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     if request.config.getoption("backend") == "embedded":
         yield Settings(data_dir=data_dir, auth="off", database_url=None)
         return
+    vectors = {}
+    if request.config.getoption("backend") == "scaleout":
+        from tests.store.milvus_server import session_server
+
+        vectors = {"vector_url": session_server(request).uri, "vector_prefix": f"api_{os.getpid()}"}
     with postgres_schema() as schema:
         yield Settings(data_dir=data_dir, auth="off", database_url=PG_URL,
-                       database_schema=schema, secret_key=new_master_key())
+                       database_schema=schema, secret_key=new_master_key(), **vectors)
 
 
 @pytest.fixture(scope="session")
