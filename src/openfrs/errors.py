@@ -22,6 +22,8 @@ FRS_ERRORS: dict[str, tuple[int, str]] = {
     "FRS.0028": (403, "The project ID does not match the token, {}"),
     "FRS.0032": (400, "The sort field or type is not supported (numeric fields only), {}"),
     "FRS.0033": (429, "Too many requests, {}"),
+    # OpenFRS-assigned: PostgreSQL or Milvus (scale-out mode) did not answer; retry later.
+    "FRS.0050": (503, "A service dependency is unavailable, {}"),
     "FRS.0117": (400, "The query date format is invalid, {}"),
     "FRS.0202": (400, "The service has been frozen, {}"),
     "FRS.0301": (400, "Cannot create an existing face set, {}"),
@@ -65,7 +67,7 @@ class FRSError(Exception):
                  retry_after: int | None = None) -> None:
         default_status, template = FRS_ERRORS[code]
         self.code = code
-        self.retry_after = retry_after  # seconds, sent as Retry-After (429 answers)
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429 and 503 answers)
         self.status = status or default_status
         if "{}" in template:  # no detail: drop the slot and what led to it ("Detect no face, ")
             self.message = template.format(detail) if detail else template.split("{}")[0].rstrip(", ")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,11 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from openfrs.errors import FRSError
 
 MAX_DETAIL = 200  # never echo a client's huge value back in full
+RETRY_AFTER_S = 5  # a dependency down: about one pool timeout (store/pg_db.py)
+log = logging.getLogger("openfrs.api")
 
 
 def error_response(error: FRSError) -> JSONResponse:
     headers = None
-    if error.status == 429:  # overload or quota: say when to come back
+    if error.status in (429, 503):  # overload, quota or a dependency down: say when to come back
         headers = {"Retry-After": str(error.retry_after or 1)}
     return JSONResponse(status_code=error.status, headers=headers,
                         content={"error_code": error.code, "error_msg": error.message})
@@ -28,6 +33,18 @@ def short(value: object) -> str:
 
 async def _frs_error(request: Request, exc: FRSError) -> JSONResponse:
     return error_response(exc)
+
+
+async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL or Milvus failed under a request: a 503 the client may retry, not a 500. The
+    message names the dependency only: a driver's text can carry the URL, user or host."""
+    log.warning("%s unavailable under %s %s: %s", _dependency(exc), request.method,
+                request.url.path, type(exc).__name__)
+    return error_response(FRSError("FRS.0050", _dependency(exc), retry_after=RETRY_AFTER_S))
+
+
+def _dependency(exc: Exception) -> str:
+    return "vector database" if type(exc).__module__.startswith(("pymilvus", "grpc")) else "database"
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -47,3 +64,22 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FRSError, _frs_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for exc_class in _dependency_errors():
+        app.add_exception_handler(exc_class, _dependency_down)
+
+
+def _dependency_errors() -> list[type[Exception]]:
+    """The drivers' "cannot reach the server" errors: PoolTimeout is an OperationalError; pymilvus
+    raises MilvusException for a refused call and gRPC's RpcError for one past its timeout (a
+    server that stopped answering). Each only where its driver is installed."""
+    errors: list[type[Exception]] = []
+    with contextlib.suppress(ImportError):
+        import psycopg
+
+        errors.append(psycopg.OperationalError)
+    with contextlib.suppress(ImportError):
+        import grpc
+        from pymilvus import MilvusException
+
+        errors += [MilvusException, grpc.RpcError]  # a call past its timeout: DEADLINE_EXCEEDED
+    return errors

@@ -12,6 +12,13 @@ from psycopg import sql
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
+# How long a request waits for a pooled connection (or a new one) before it fails with
+# PoolTimeout / OperationalError: the API answers FRS.0050 (503) instead of hanging while
+# PostgreSQL is down. The pool reconnects by itself when it is back (check= drops dead
+# connections); its reconnection backoff gives up after as long, so the next request starts a new
+# attempt at once instead of waiting out a backoff grown over a long outage (default: 5 minutes).
+DEPENDENCY_TIMEOUT_S = 5.0
+
 # One ordered list of DDL steps per component; step i takes the component to version i + 1.
 Migrations = Sequence[Sequence[str]]
 
@@ -27,14 +34,19 @@ class PostgresDatabase:
     """A pool of autocommit connections: reads are single statements, writes use _transaction()."""
 
     def __init__(self, url: str, schema: str | None, component: str, migrations: Migrations, *,
-                 max_connections: int = 10, timeout: float = 10.0) -> None:
+                 max_connections: int = 10, timeout: float = 10.0,
+                 request_timeout: float = DEPENDENCY_TIMEOUT_S) -> None:
+        """`timeout` bounds the start (first connection, migrations, pool open); `request_timeout`
+        each later wait for a connection."""
         self.schema = schema
         with psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(timeout))) as conn:
             self._configure(conn)
             migrate(conn, schema, component, migrations)
+        connect_timeout = max(1, round(request_timeout))  # a silent host must not hold a pool worker
         self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=False,
-                                    kwargs={"autocommit": True}, configure=self._configure,
-                                    check=ConnectionPool.check_connection, timeout=timeout,
+                                    kwargs={"autocommit": True, "connect_timeout": connect_timeout},
+                                    configure=self._configure, check=ConnectionPool.check_connection,
+                                    timeout=request_timeout, reconnect_timeout=request_timeout,
                                     name=f"openfrs-{component}")
         self._pool.open(wait=True, timeout=timeout)
 
@@ -61,6 +73,15 @@ class PostgresDatabase:
     def _row(self, query: str, params: Sequence[object] = ()) -> tuple | None:
         with self._pool.connection() as conn:
             return conn.execute(query, params).fetchone()
+
+    def ping(self, timeout: float = 2.0) -> bool:
+        """Whether the database answers a trivial query within `timeout` (for /health)."""
+        try:
+            with self._pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
 
     def close(self) -> None:
         self._pool.close()

@@ -53,6 +53,10 @@ if TYPE_CHECKING:
 MAX_TOPK = 16_384  # Milvus caps a search's limit (and a query's offset + limit) at this
 WRITE_BATCH = 5_000  # rows per upsert: 5k x 512-d float32 = 10 MB, well under gRPC's 64 MB
 EXPR_CHUNK = 8_192  # ids per ``id in [...]`` when a large set must be chunked (~35 ms each)
+# Seconds for one round trip (search, upsert, delete, query, one batch of an id scan): without
+# it a server that stopped answering holds the API call for as long as gRPC waits, instead of
+# answering FRS.0050 (503). Only load_collection has none: loading a large collection takes longer.
+CALL_TIMEOUT_S = 10.0
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -90,6 +94,7 @@ class MilvusIndex(VectorIndex):
         ef_construction: int = 200,
         ef_search: int = 384,
         filter_limit: int = 1_024,
+        timeout: float = CALL_TIMEOUT_S,
     ) -> None:
         super().__init__(dim)
         import pymilvus  # lazy: only scale-out deployments need it
@@ -97,13 +102,14 @@ class MilvusIndex(VectorIndex):
         self.uri, self.collection, self.consistency = uri, collection, consistency
         self.m, self.ef_construction, self.ef_search = int(m), int(ef_construction), int(ef_search)
         self.filter_limit = int(filter_limit)
+        self.timeout = float(timeout)
         self._client = client if client is not None else pymilvus.MilvusClient(uri=uri)
         self._ensure_collection()
 
     def _ensure_collection(self) -> None:
         """Create the collection (with its index, loaded) unless it exists; then check its dim."""
         client = self._client
-        if not client.has_collection(self.collection):
+        if not client.has_collection(self.collection, timeout=self.timeout):
             from pymilvus import DataType, MilvusException
 
             schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -114,11 +120,11 @@ class MilvusIndex(VectorIndex):
                             params={"M": self.m, "efConstruction": self.ef_construction})
             try:
                 client.create_collection(self.collection, schema=schema, index_params=index,
-                                         consistency_level=self.consistency)
+                                         consistency_level=self.consistency, timeout=self.timeout)
             except MilvusException:  # another replica may have created it first
-                if not client.has_collection(self.collection):
+                if not client.has_collection(self.collection, timeout=self.timeout):
                     raise
-        fields = client.describe_collection(self.collection)["fields"]
+        fields = client.describe_collection(self.collection, timeout=self.timeout)["fields"]
         dim = next(int(f["params"]["dim"]) for f in fields if f["name"] == "vector")
         if dim != self.dim:
             raise ValueError(f"collection {self.collection} holds {dim}-d vectors, not {self.dim}-d")
@@ -128,19 +134,20 @@ class MilvusIndex(VectorIndex):
         for start in range(0, ids.size, WRITE_BATCH):
             rows = zip(ids[start : start + WRITE_BATCH].tolist(), vectors[start : start + WRITE_BATCH],
                        strict=True)
-            self._client.upsert(self.collection, [{"id": i, "vector": v} for i, v in rows])
+            self._client.upsert(self.collection, [{"id": i, "vector": v} for i, v in rows],
+                                timeout=self.timeout)
 
     def _remove(self, ids: np.ndarray) -> int:
         present = self._present(ids)
         for chunk in _chunks(present, EXPR_CHUNK):
-            self._client.delete(self.collection, ids=chunk.tolist())
+            self._client.delete(self.collection, ids=chunk.tolist(), timeout=self.timeout)
         return int(present.size)
 
     def _present(self, ids: np.ndarray) -> np.ndarray:
         found = []
         for chunk in _chunks(ids, MAX_TOPK):
             rows = self._client.query(self.collection, filter=_in(chunk), output_fields=["id"],
-                                      consistency_level=self.consistency)
+                                      consistency_level=self.consistency, timeout=self.timeout)
             found.extend(row["id"] for row in rows)
         return np.asarray(found, np.int64)
 
@@ -156,7 +163,8 @@ class MilvusIndex(VectorIndex):
     def _search_wide(self, query: np.ndarray, k: int, allowed: np.ndarray) -> SearchResult:
         """Over-fetch and filter here; widen while short of k and more remains; else chunked
         server-side filters (exact but ~4 µs per allowed id)."""
-        rows = int(self._client.get_collection_stats(self.collection)["row_count"])  # ~ incl. deleted
+        stats = self._client.get_collection_stats(self.collection, timeout=self.timeout)
+        rows = int(stats["row_count"])  # ~ incl. deleted
         limit = min(MAX_TOPK, max(4 * k, int(2 * k * rows / allowed.size)))
         while True:
             ids, scores = self._hits(query, limit)
@@ -175,7 +183,7 @@ class MilvusIndex(VectorIndex):
         result = self._client.search(
             self.collection, [query], limit=limit, filter=expr, output_fields=[],
             search_params={"metric_type": "IP", "params": {"ef": max(self.ef_search, limit)}},
-            consistency_level=self.consistency)[0]
+            consistency_level=self.consistency, timeout=self.timeout)[0]
         ids = np.fromiter((hit["id"] for hit in result), np.int64, len(result))
         scores = np.fromiter((hit["distance"] for hit in result), np.float32, len(result))
         return ids, scores
@@ -185,12 +193,13 @@ class MilvusIndex(VectorIndex):
 
     def __len__(self) -> int:
         rows = self._client.query(self.collection, filter="", output_fields=["count(*)"],
-                                  consistency_level=self.consistency)
+                                  consistency_level=self.consistency, timeout=self.timeout)
         return int(rows[0]["count(*)"])
 
     def ids(self) -> np.ndarray:
         iterator = self._client.query_iterator(self.collection, batch_size=MAX_TOPK // 2,
-                                               output_fields=["id"], consistency_level=self.consistency)
+                                               output_fields=["id"], consistency_level=self.consistency,
+                                               timeout=self.timeout)
         found: list[int] = []
         try:
             while batch := iterator.next():
@@ -202,7 +211,7 @@ class MilvusIndex(VectorIndex):
     def drop(self) -> None:
         """Delete the collection: its face set is gone (there is no snapshot to delete)."""
         with self._lock.write():
-            self._client.drop_collection(self.collection)
+            self._client.drop_collection(self.collection, timeout=self.timeout)
 
     def _save(self, directory: Path) -> None:
         """Milvus persists the vectors; the meta file only says where they are (no credentials)."""
