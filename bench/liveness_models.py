@@ -55,12 +55,12 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
 from bench_run import Clock, report_arguments, write_report  # noqa: E402
 from openfrs.config import Settings  # noqa: E402
+from openfrs.evaluation.liveness_peer import PEER_FILE, PeerLiveness  # noqa: E402
 from openfrs.evaluation.spoof_synthesis import ATTACKS  # noqa: E402
 from openfrs.media import ImageLimits, decode_image  # noqa: E402
 from openfrs.modelpack.archives import cached_archive, extract_human_model  # noqa: E402
@@ -68,12 +68,11 @@ from openfrs.modelpack.convert.tfjs_graph import convert_graph_model  # noqa: E4
 from openfrs.modelpack.sources import HUMAN_MODELS  # noqa: E402
 from openfrs.service.faces import FaceService  # noqa: E402
 from openfrs.vision import liveness_models as lm  # noqa: E402
-from openfrs.vision.runtime import create_session  # noqa: E402
 from openfrs.vision.types import Face  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-REF_MODEL = DATA / "baselines" / "antispoof_hairymax" / "AntiSpoofing_bin_1.5_128.onnx"
+REF_MODEL = DATA / PEER_FILE
 HUMAN_DEMO_THRESHOLD = 0.6  # human demo/faceid: face.real and face.live must exceed this
 SCORES = ("antispoof", "liveness", "ref_celebaspoof")
 LIVE = lm.LIVENESS.real_index
@@ -90,7 +89,7 @@ class Models:
             model_json = extract_human_model(archive, spec.name, work)
             self.conversion[spec.name] = convert_graph_model(model_json, work / f"{spec.name}.onnx")
             self.models[spec.name] = lm.SilentLivenessModel(work / f"{spec.name}.onnx", spec, 1)
-        self.ref = create_session(REF_MODEL, 1) if REF_MODEL.exists() else None
+        self.ref = PeerLiveness(DATA) if REF_MODEL.exists() else None
 
     def raw(self, name: str, tensors: np.ndarray) -> np.ndarray:
         """All output columns for (N, 192, 192, 3) face tensors, resized as human does."""
@@ -107,27 +106,7 @@ class Models:
         return out
 
     def ref_score(self, image: np.ndarray, face: Face) -> float:
-        box = face.extras.get("detector_box", face.box)
-        crop = padded_square(image, box.x1, box.y1, box.x2, box.y2, 1.5)
-        x = cv2.resize(crop, (128, 128), interpolation=cv2.INTER_LINEAR)
-        x = x.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-        logits = self.ref.run(None, {self.ref.get_inputs()[0].name: x})[0][0]
-        e = np.exp(logits - logits.max())
-        return float(e[0] / e.sum())
-
-
-def padded_square(image: np.ndarray, x1: float, y1: float, x2: float, y2: float,
-                  factor: float) -> np.ndarray:
-    """A square of side factor * max(w, h) about the box centre, zeros outside the image."""
-    side = max(x2 - x1, y2 - y1) * factor
-    left, top = int((x1 + x2) / 2 - side / 2), int((y1 + y2) / 2 - side / 2)
-    n = max(int(side), 1)
-    out = np.zeros((n, n, 3), np.uint8)
-    h, w = image.shape[:2]
-    sx1, sy1, sx2, sy2 = max(left, 0), max(top, 0), min(left + n, w), min(top + n, h)
-    if sx2 > sx1 and sy2 > sy1:
-        out[sy1 - top:sy2 - top, sx1 - left:sx2 - left] = image[sy1:sy2, sx1:sx2]
-    return out
+        return self.ref.real_probability(image, face.extras.get("detector_box", face.box))
 
 
 # ------------------------------------------------------------------------------------ pipeline

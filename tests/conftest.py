@@ -11,14 +11,13 @@ import ipaddress
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from openfrs.config import Settings
 from openfrs.vision.pack import PackError
-from tests.store.store_helpers import PG_URL, fresh_schema
+from tests.store.store_helpers import PG_URL, postgres_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -30,20 +29,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "and in-process indexes in its data dir (default); a fresh schema at "
                           "OPENFRS_TEST_DATABASE_URL (postgres); that and a Milvus server the tests "
                           "start (scaleout, the scale-out mode)")
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema of the test database, dropped after; fails, loudly, where PostgreSQL is missing."""
-    import psycopg
-
-    try:
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({exc}): start one, or point "
-                    "OPENFRS_TEST_DATABASE_URL at one.", pytrace=False)
-    with fresh_schema(PG_URL) as name:
-        yield name
 
 
 def new_master_key() -> str:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
-import psycopg
 import pytest
 from pymilvus import MilvusClient, MilvusException
 
@@ -31,7 +30,7 @@ from openfrs.store.synthetic import clustered_embeddings
 from openfrs.store.vectors.milvus import collection_name
 from openfrs.vision.types import Box, Face
 from tests.store.milvus_server import MilvusServer, session_server
-from tests.store.store_helpers import PG_URL, face_set, fresh_schema
+from tests.store.store_helpers import PG_URL, face_set, postgres_schema
 
 DIM = 128
 MODEL = "faceplugin/fr_feature-0.0.1"  # a model with a similarity calibration (service search)
@@ -51,13 +50,8 @@ def vectors() -> np.ndarray:
 @pytest.fixture
 def open_store() -> Iterator[Callable[[], PostgresMetadataStore]]:
     """Stores on one fresh schema: each call is another replica's connection pool."""
-    try:
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({exc}): start one, or point "
-                    "OPENFRS_TEST_DATABASE_URL at one.", pytrace=False)
     opened: list[PostgresMetadataStore] = []
-    with fresh_schema(PG_URL) as schema:
+    with postgres_schema() as schema:
         def open_one() -> PostgresMetadataStore:
             opened.append(PostgresMetadataStore(PG_URL, schema, max_connections=4))
             return opened[-1]

@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-import psycopg
 import pytest
-from store_helpers import PG_URL, fresh_schema
+from store_helpers import fresh_schema, require_postgres
 
 from openfrs.store.accounts import Accounts, AccountStore
 from openfrs.store.accounts_pg import PostgresAccountStore
@@ -31,12 +30,7 @@ T = TypeVar("T", bound=_Closable)
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    try:
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({exc}). The PostgreSQL store tests need "
-                    "it: start one, or point OPENFRS_TEST_DATABASE_URL at one.", pytrace=False)
-    return PG_URL
+    return require_postgres()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import psycopg
+import pytest
 from psycopg import sql
 
 from openfrs.store.records import FaceRecord, FaceSetRecord
@@ -41,3 +42,20 @@ def fresh_schema(url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+def require_postgres() -> str:
+    """The test database's URL; fails the test, loudly, where PostgreSQL is missing (CI runs one)."""
+    try:
+        psycopg.connect(PG_URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable ({exc}): start one, or point "
+                    "OPENFRS_TEST_DATABASE_URL at one.", pytrace=False)
+    return PG_URL
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema of the reachable test database, dropped after."""
+    with fresh_schema(require_postgres()) as name:
+        yield name
