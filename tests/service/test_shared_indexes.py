@@ -19,10 +19,10 @@ import pytest
 from pymilvus import MilvusClient, MilvusException
 
 from openfrs.errors import FRSError
-from openfrs.service.facesets import FaceSetService
+from openfrs.service.facesets import FaceSetService, FaceSetSpec
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.search_params import SearchParams
-from openfrs.service.setfaces import SetFaceService
+from openfrs.service.setfaces import NewFaces, SetFaceService
 from openfrs.service.workers import InferencePool
 from openfrs.store.postgres import PostgresMetadataStore
 from openfrs.store.records import FaceRecord
@@ -270,14 +270,14 @@ def test_service_layer_runs_unchanged_on_shared_indexes(replica, vectors) -> Non
     a, b = services(*replica()), services(*replica())
 
     async def scenario() -> None:
-        await a.face_sets.create(PROJECT, {"face_set_name": "visitors"})
-        added = await a.add(PROJECT, "visitors", vectors[0], {"external_image_id": "v0"})
-        await a.add(PROJECT, "visitors", vectors[1], {})
-        params = SearchParams.parse({"face_id": added.faces[0].face_id, "top_n": 1})
+        await a.face_sets.create(PROJECT, FaceSetSpec("visitors"))
+        added = await a.add(PROJECT, "visitors", vectors[0], NewFaces(external_image_id="v0"))
+        await a.add(PROJECT, "visitors", vectors[1], NewFaces())
+        params = SearchParams(face_id=added.faces[0].face_id, top_n=1)
         hits = await b.search(PROJECT, "visitors", params, None)
         assert [h.face.external_image_id for h in hits] == ["v0"]
-        await a.delete(PROJECT, "visitors", {"external_image_id": "v0"})
-        hits = await b.search(PROJECT, "visitors", SearchParams.parse({"top_n": 5}), vectors[0])
+        await a.delete(PROJECT, "visitors", "external_image_id", "v0")
+        hits = await b.search(PROJECT, "visitors", SearchParams(top_n=5), vectors[0])
         assert "v0" not in [h.face.external_image_id for h in hits] and len(hits) == 1
         await a.face_sets.delete(PROJECT, "visitors")
         with pytest.raises(FRSError) as error:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from openfrs.config import Settings
@@ -44,24 +46,55 @@ def validate_capacity(value: object, settings: Settings) -> int:
     return value
 
 
-def validate_schema(value: object) -> dict[str, str]:
-    """FRS `external_fields` at creation: {name: {"type": t}} -> {name: t}."""
+def declared_types(value: object) -> dict[str, object]:
+    """The shape of a field declaration, FRS `external_fields` at creation and the importer's:
+    {name: {"type": t}} -> {name: t}, not yet checked (`check_fields`)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise FRSError("FRS.0012", 'external_fields must be an object {"name": {"type": ...}}')
-    if len(value) > MAX_FIELDS:
+    return {name: spec.get("type") if isinstance(spec, dict) else None for name, spec in value.items()}
+
+
+def validate_schema(value: object) -> dict[str, str]:
+    """A field declaration, checked: {name: {"type": t}} -> {name: t}."""
+    return check_fields(declared_types(value))
+
+
+def check_fields(fields: Mapping[str, object]) -> dict[str, str]:
+    """Custom field names and types a face set declares: at most MAX_FIELDS, names not reserved,
+    types one of FIELD_TYPES (any case) -> {name: lower-case type}."""
+    if len(fields) > MAX_FIELDS:
         raise FRSError("FRS.0012", f"external_fields has more than {MAX_FIELDS} fields")
     schema = {}
-    for name, spec in value.items():
-        if not FIELD_NAME.fullmatch(name) or name in RESERVED_FIELDS:
-            raise FRSError("FRS.0012", f"external_fields: {name[:40]!r} is not an allowed field name")
-        kind = spec.get("type") if isinstance(spec, dict) else None
+    for name, kind in fields.items():
+        if not isinstance(name, str) or not FIELD_NAME.fullmatch(name) or name in RESERVED_FIELDS:
+            raise FRSError("FRS.0012", f"external_fields: {str(name)[:40]!r} is not an allowed field name")
         if not isinstance(kind, str) or kind.lower() not in FIELD_TYPES:
             raise FRSError("FRS.0012", f"external_fields.{name}: type must be one of "
                            + ", ".join(sorted(FIELD_TYPES)))
         schema[name] = kind.lower()
     return schema
+
+
+@dataclass(frozen=True)
+class FaceSetSpec:
+    """A face set to create, whichever surface parsed it."""
+
+    name: str
+    capacity: int | None = None  # None: the server's default
+    fields: Mapping[str, object] = field(default_factory=dict)  # custom field name -> type (checked)
+
+    @classmethod
+    def from_mapping(cls, fields: Mapping[str, object]) -> FaceSetSpec:
+        """Transitional, for in-process callers (importer, benchmark) that pass FRS-named values;
+        FRS requests are parsed by api/frs_requests.py."""
+        known = {"face_set_name", "face_set_capacity", "external_fields"}
+        if set(fields) - known:
+            raise TypeError(f"FaceSetSpec.from_mapping takes only {sorted(known)}")
+        return cls(name=fields.get("face_set_name"),  # type: ignore[arg-type]
+                   capacity=fields.get("face_set_capacity"),  # type: ignore[arg-type]
+                   fields=validate_schema(fields.get("external_fields")))
 
 
 class FaceSetService:
@@ -74,10 +107,12 @@ class FaceSetService:
         self.model_version = model_version
         self.indexes = indexes
 
-    async def create(self, project_id: str, fields: dict) -> FaceSetRecord:
-        name = validate_name(fields.get("face_set_name"))
-        capacity = validate_capacity(fields.get("face_set_capacity"), self.settings)
-        schema = validate_schema(fields.get("external_fields"))
+    async def create(self, project_id: str, spec: FaceSetSpec | Mapping[str, object]) -> FaceSetRecord:
+        if not isinstance(spec, FaceSetSpec):
+            spec = FaceSetSpec.from_mapping(spec)
+        name = validate_name(spec.name)
+        capacity = validate_capacity(spec.capacity, self.settings)
+        schema = check_fields(spec.fields)
         return await asyncio.to_thread(self._create, project_id, name, capacity, schema)
 
     def _create(self, project_id: str, name: str, capacity: int, schema: dict) -> FaceSetRecord:

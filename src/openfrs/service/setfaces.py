@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -17,8 +19,8 @@ from openfrs.service.facesets import FaceSetService
 from openfrs.service.field_values import validate_values
 from openfrs.service.filters import parse_filter
 from openfrs.service.indexes import IndexRegistry
-from openfrs.service.params import parse_bool, parse_int, random_id
-from openfrs.service.quality_gate import parse_quality_filter, refusal_reasons
+from openfrs.service.params import random_id
+from openfrs.service.quality_gate import Limits, refusal_reasons
 from openfrs.service.search_params import SearchParams
 from openfrs.store.base import FaceSetFull
 from openfrs.store.records import FaceRecord, FaceSetRecord
@@ -26,8 +28,11 @@ from openfrs.vision.calibration import Calibration
 from openfrs.vision.calibration_tables import calibration_for
 from openfrs.vision.types import Face
 
+log = logging.getLogger(__name__)
+
 _EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
 LIST_WINDOW = 10_000  # FRS: offset + limit <= 10,000 ("FRS is not a storage system")
+DEFAULT_LIST_LIMIT = 5
 
 
 def _now() -> str:
@@ -40,6 +45,37 @@ def external_image_id(value: object) -> str:
     if not isinstance(value, str) or not _EXTERNAL_IMAGE_ID.fullmatch(value):
         raise FRSError("FRS.0012", "external_image_id must be 1-36 of [A-Za-z0-9_-]")
     return value
+
+
+@dataclass(frozen=True)
+class NewFaces:
+    """What an add-face call asks for, whichever surface parsed it."""
+
+    external_image_id: str | None = None  # None: a generated one
+    values: Mapping[str, object] = field(default_factory=dict)  # custom fields, checked against the set
+    single: bool = False  # only the largest face
+    quality: Limits | None = None  # refuse faces below this gate (and say why)
+
+    @classmethod
+    def from_mapping(cls, fields: Mapping[str, object]) -> NewFaces:
+        """Transitional, for in-process callers (importer, benchmark) that still pass typed values
+        under FRS names; FRS requests are parsed by api/frs_requests.py."""
+        known = {"external_image_id", "external_fields", "single"}
+        if set(fields) - known:
+            raise TypeError(f"NewFaces.from_mapping takes only {sorted(known)}")
+        return cls(external_image_id=fields.get("external_image_id") or None,  # type: ignore[arg-type]
+                   values=fields.get("external_fields") or {},  # type: ignore[arg-type]
+                   single=bool(fields.get("single", False)))
+
+
+@dataclass(frozen=True)
+class FaceUpdate:
+    """FRS UpdateFace: a new external_image_id and/or a merge patch of custom field values
+    (a value None removes that field)."""
+
+    face_id: str
+    external_image_id: str | None = None
+    values: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,16 +102,17 @@ class SetFaceService:
     # -- add ----------------------------------------------------------------------------
 
     async def add(self, project_id: str, set_name: str, image: np.ndarray | Picture,
-                  fields: dict) -> AddResult:
+                  request: NewFaces | Mapping[str, object] = NewFaces()) -> AddResult:
+        if not isinstance(request, NewFaces):
+            request = NewFaces.from_mapping(request)
         face_set = await self.face_sets.get(project_id, set_name)
         self._same_model(face_set)
-        values = validate_values(fields.get("external_fields"), face_set.external_fields)
-        image_id = external_image_id(fields.get("external_image_id"))
-        single = parse_bool(fields.get("single"), "single", default=False)
-        limits = parse_quality_filter(fields.get("quality_filter"))
+        values = validate_values(dict(request.values), face_set.external_fields)
+        image_id = external_image_id(request.external_image_id)
+        limits = request.quality
         codes = frozenset({QUALITY}) if limits else frozenset()
-        detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, single, codes,
-                                             face_set.model_version)
+        detected = await self.faces.pool.run(self.faces.embedded_faces_blocking, image, request.single,
+                                             codes, face_set.model_version)
         if not detected:
             raise self.faces.no_face("FRS.0404")
         refused: list[tuple[Face, list[str]]] = []
@@ -109,17 +146,30 @@ class SetFaceService:
         except FaceSetFull:
             raise FRSError("FRS.0408", f"capacity {face_set.capacity}") from None
         keys = np.array([r.key for r in stored], np.int64)
-        self.indexes.add(face_set.key, keys, np.stack([r.embedding for r in stored]))
+        try:
+            self.indexes.add(face_set.key, keys, np.stack([r.embedding for r in stored]))
+        except Exception:
+            self._withdraw(face_set, keys)
+            raise
         return stored
+
+    def _withdraw(self, face_set: FaceSetRecord, keys: np.ndarray) -> None:
+        """Faces whose vectors did not reach a shared index (Milvus down: the call answers 503)
+        are taken back out of the store, so the refusal stores nothing and the client's retry
+        makes no duplicate. Should that fail too (the database down as well) they stay, and the
+        set's next load reconciles the index with them (service/indexes.py)."""
+        try:
+            self.store.delete_faces(face_set.key, keys)
+        except Exception:  # noqa: BLE001 - the original failure is the one to answer
+            log.warning("could not take back %d face(s) of set %d after an index failure",
+                        len(keys), face_set.key)
 
     # -- read ---------------------------------------------------------------------------
 
-    async def list(self, project_id: str, set_name: str, offset: object,
-                   limit: object) -> tuple[FaceSetRecord, list[FaceRecord]]:
+    async def list(self, project_id: str, set_name: str, first: int = 0,
+                   count: int = DEFAULT_LIST_LIMIT) -> tuple[FaceSetRecord, list[FaceRecord]]:
         face_set = await self.face_sets.get(project_id, set_name)
-        first = parse_int(offset, "offset", 0, 0, LIST_WINDOW)
-        count = parse_int(limit, "limit", 5, 1, LIST_WINDOW)
-        if first + count > LIST_WINDOW:
+        if first < 0 or count < 1 or first + count > LIST_WINDOW:
             raise FRSError("FRS.0012", f"offset + limit must be at most {LIST_WINDOW}")
         faces = await asyncio.to_thread(self.store.list_faces, face_set.key, first, count)
         return face_set, faces
@@ -134,16 +184,11 @@ class SetFaceService:
 
     # -- delete -------------------------------------------------------------------------
 
-    async def delete(self, project_id: str, set_name: str,
-                     query: dict[str, str]) -> tuple[FaceSetRecord, int]:
+    async def delete(self, project_id: str, set_name: str, field: str,
+                     value: str) -> tuple[FaceSetRecord, int]:
         """By face_id (FRS.0403 when absent), by external_image_id or by one custom field's
         value (FRS.0401 when nothing has it; FRS.0402 for a field the set does not declare)."""
         face_set = await self.face_sets.get(project_id, set_name)
-        if not query:
-            raise FRSError("FRS.0011", "face_id, external_image_id or a custom field")
-        if len(query) > 1:
-            raise FRSError("FRS.0012", "delete by one of face_id, external_image_id or a field")
-        (field, value), = query.items()
         if field not in ("face_id", "external_image_id") and field not in face_set.external_fields:
             raise FRSError("FRS.0402", field[:40])
         expr = parse_filter(f'{field}:"{_quoted(value)}"', face_set.external_fields)
@@ -156,11 +201,9 @@ class SetFaceService:
         return face_set, deleted
 
     async def delete_by_filter(self, project_id: str, set_name: str,
-                               filter_text: object) -> tuple[FaceSetRecord, int]:
+                               filter_text: str) -> tuple[FaceSetRecord, int]:
         """FRS BatchDeleteFaces: every face matching the filter; FRS.0407 when none does."""
         face_set = await self.face_sets.get(project_id, set_name)
-        if not filter_text:
-            raise FRSError("FRS.0011", "filter")
         expr = parse_filter(filter_text, face_set.external_fields)
         keys = await asyncio.to_thread(self.store.keys_matching, face_set.key, expr)
         if not keys.size:
@@ -168,24 +211,20 @@ class SetFaceService:
         deleted = await asyncio.to_thread(self._delete_keys, face_set.key, keys)
         return face_set, deleted
 
-    async def update(self, project_id: str, set_name: str, fields: dict) -> FaceSetRecord:
+    async def update(self, project_id: str, set_name: str, change: FaceUpdate) -> FaceSetRecord:
         """FRS UpdateFace: a new external_image_id and/or changes to one face's external_fields.
 
         The fields sent are merged into the stored ones (JSON merge patch, RFC 7396): a field sent
         gets the new value, a field sent as null is removed, a field not sent is kept."""
         face_set = await self.face_sets.get(project_id, set_name)
-        face_id = fields.get("face_id")
-        if not face_id or not isinstance(face_id, str):
-            raise FRSError("FRS.0011", "face_id")
-        has_image_id = fields.get("external_image_id") not in (None, "")
-        has_fields = fields.get("external_fields") is not None
-        if not has_image_id and not has_fields:
+        if change.external_image_id is None and change.values is None:
             raise FRSError("FRS.0011", "external_image_id or external_fields")
-        image_id = external_image_id(fields["external_image_id"]) if has_image_id else None
-        values = (validate_values(fields["external_fields"], face_set.external_fields, allow_null=True)
-                  if has_fields else None)
-        if not await asyncio.to_thread(self.store.update_face, face_set.key, face_id, image_id, values):
-            raise FRSError("FRS.0303", face_id[:40])
+        image_id = None if change.external_image_id is None else external_image_id(change.external_image_id)
+        values = (None if change.values is None else
+                  validate_values(dict(change.values), face_set.external_fields, allow_null=True))
+        if not await asyncio.to_thread(self.store.update_face, face_set.key, change.face_id, image_id,
+                                       values):
+            raise FRSError("FRS.0303", change.face_id[:40])
         return face_set
 
     def _delete_keys(self, set_key: int, keys: np.ndarray) -> int:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from openfrs.api.audit import record
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import read_json_object
+from openfrs.api.frs_requests import face_set_spec
 from openfrs.service.facesets import FaceSetService
 from openfrs.store.records import FaceSetRecord
 
@@ -34,7 +35,7 @@ def _service(request: Request) -> FaceSetService:
 @router.post("/v2/{project_id}/face-sets", summary="Create a face set (FRS CreateFaceSet)")
 async def create_face_set(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_json_object(request, request.app.state.settings.max_body_bytes)
-    created = await _service(request).create(principal.project_id, fields)
+    created = await _service(request).create(principal.project_id, face_set_spec(fields))
     await record(request, principal, "createFaceSet", f"faceset/{created.name}",
                  {"face_set_id": created.face_set_id, "capacity": created.capacity})
     return {"face_set_info": face_set_info(created)}

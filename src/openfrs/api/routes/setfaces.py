@@ -7,9 +7,16 @@ from fastapi import APIRouter, Depends, Request
 from openfrs.api.audit import record
 from openfrs.api.auth import Principal, authenticate
 from openfrs.api.body import read_fields, read_json_object, request_picture
+from openfrs.api.frs_requests import (
+    batch_filter,
+    delete_by,
+    face_update,
+    list_window,
+    new_faces,
+    search_params,
+)
 from openfrs.api.render import bounding_box, bounding_box_of
 from openfrs.errors import FRSError
-from openfrs.service.search_params import SearchParams
 from openfrs.service.setfaces import SearchHit, SetFaceService
 from openfrs.store.records import FaceRecord, FaceSetRecord
 
@@ -40,7 +47,7 @@ async def add_faces(face_set_name: str, request: Request,
                     principal: Principal = Depends(authenticate)) -> dict:
     fields = await read_fields(request, request.app.state.settings.max_body_bytes)
     image = await request_picture(request, fields)
-    added = await _service(request).add(principal.project_id, face_set_name, image, dict(fields))
+    added = await _service(request).add(principal.project_id, face_set_name, image, new_faces(fields))
     await record(request, principal, "addFaces", f"faceset/{face_set_name}",
                  {"face_ids": [f.face_id for f in added.faces]})
     reply = _faces_reply(added.face_set, added.faces)
@@ -59,7 +66,7 @@ async def show_faces(face_set_name: str, request: Request,
                                                       query["face_id"])
         return _faces_reply(face_set, [face])
     face_set, faces = await _service(request).list(principal.project_id, face_set_name,
-                                                   query.get("offset"), query.get("limit"))
+                                                   *list_window(query))
     return _faces_reply(face_set, faces)
 
 
@@ -73,7 +80,7 @@ def _count_reply(face_set: FaceSetRecord, count: int) -> dict[str, object]:
 async def delete_faces(face_set_name: str, request: Request,
                        principal: Principal = Depends(authenticate)) -> dict:
     face_set, deleted = await _service(request).delete(principal.project_id, face_set_name,
-                                                       dict(request.query_params))
+                                                       *delete_by(request.query_params))
     await record(request, principal, "deleteFaces", f"faceset/{face_set_name}",
                  {"query": dict(request.query_params), "deleted": deleted})
     return _count_reply(face_set, deleted)
@@ -84,7 +91,7 @@ async def batch_delete_faces(face_set_name: str, request: Request,
                              principal: Principal = Depends(authenticate)) -> dict:
     body = await read_json_object(request, request.app.state.settings.max_body_bytes)
     face_set, deleted = await _service(request).delete_by_filter(principal.project_id, face_set_name,
-                                                                 body.get("filter"))
+                                                                 batch_filter(body))
     await record(request, principal, "batchDeleteFaces", f"faceset/{face_set_name}",
                  {"filter": body.get("filter"), "deleted": deleted})
     return _count_reply(face_set, deleted)
@@ -94,7 +101,7 @@ async def batch_delete_faces(face_set_name: str, request: Request,
 async def update_face(face_set_name: str, request: Request,
                       principal: Principal = Depends(authenticate)) -> dict:
     body = await read_json_object(request, request.app.state.settings.max_body_bytes)
-    face_set = await _service(request).update(principal.project_id, face_set_name, body)
+    face_set = await _service(request).update(principal.project_id, face_set_name, face_update(body))
     await record(request, principal, "updateFace", f"faceset/{face_set_name}",
                  {"face_id": body.get("face_id")})
     return _count_reply(face_set, 1)
@@ -105,7 +112,7 @@ async def update_face(face_set_name: str, request: Request,
 async def search_faces(face_set_name: str, request: Request,
                        principal: Principal = Depends(authenticate)) -> dict:
     fields = dict(await read_fields(request, request.app.state.settings.max_body_bytes))
-    params = SearchParams.parse(fields)
+    params = search_params(fields)
     image = None
     if any(fields.get(name) not in (None, "") for name in IMAGE_FIELDS):
         if params.face_id:
