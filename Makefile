@@ -10,7 +10,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA ?= ./data
 
-.PHONY: serve test install models bench bench-search eval lint clean
+.PHONY: serve test install models system-packages bench bench-search eval lint clean
+
+# Debian packages the tests run for real, by pinned version (apt checks each against the signed
+# archive index): HAProxy in front of two replicas (docs/deploy/haproxy.cfg, tests/test_replicas.py).
+DEBIAN_PACKAGES := haproxy=2.6.12-1+deb12u4
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "OpenFRS needs Python 3.11 (requirements.lock is for CPython 3.11 on linux x86_64); set PYTHON=")'
@@ -33,7 +38,11 @@ serve: models
 
 # The whole suite on the embedded default, then the API tests again in scale-out mode: PostgreSQL
 # (127.0.0.1:5432 must be running, as on the CI machine) + a Milvus server the tests start.
-test: models
+system-packages:
+	@command -v haproxy >/dev/null || $(APT_INSTALL) $(DEBIAN_PACKAGES) \
+		|| (apt-get update -q && $(APT_INSTALL) $(DEBIAN_PACKAGES))
+
+test: models system-packages
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -q tests/api --backend scaleout
 

@@ -25,14 +25,21 @@ def serve(data_dir: Path, model_dir: Path, log: Path) -> tuple[subprocess.Popen,
              str(port), "--data-dir", str(data_dir)],
             env={**os.environ, "OPENFRS_AUTH": "on"}, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    wait_healthy(proc, url, log, "the server")
+    return proc, url
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, log: Path, what: str, timeout_s: float = 90) -> None:
+    """Until `url`/health answers 200; a process that exits or stays unhealthy fails the test
+    with the tail of its log."""
+    deadline = time.monotonic() + timeout_s
     while proc.poll() is None and time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
+                return
         time.sleep(0.2)
     proc.kill()
-    pytest.fail(f"the server did not come up:\n{log.read_text(errors='replace')[-3000:]}")
+    pytest.fail(f"{what} did not come up:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def first_credential(log: Path) -> dict[str, str]:

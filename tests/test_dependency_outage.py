@@ -4,12 +4,14 @@ database is back the same server serves again, with what it acknowledged before.
 
 The outage is made without touching the machine's PostgreSQL (other tests share it): the server
 logs in as a role of its own, which is then refused new logins (NOLOGIN) and has its sessions
-terminated. A real Milvus outage is not simulated (the tests' Milvus server is shared by the
-session): the Milvus side is checked in process, its errors and its /health probe.
+terminated. Milvus down: a Milvus server of the test's own is frozen (SIGSTOP) under a real
+server, and thawed; the error mapping and the /health probe are also checked in process.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,8 +31,10 @@ from openfrs.api.routes.ops import _milvus_up
 from openfrs.client import Client
 from openfrs.client.errors import FRSClientError
 from openfrs.config import Settings
-from openfrs.store.pg_db import DEPENDENCY_TIMEOUT_S
 from tests.real_server import first_credential, serve
+from tests.store.milvus_server import TEST_CONFIG, milvus_server
+
+TIMEOUT_S = 2  # OPENFRS_DEPENDENCY_TIMEOUT_S of the servers here (the default is 5)
 
 
 def _as_role(url: str, role: str) -> str:
@@ -69,8 +73,10 @@ def own_role(pg_env: dict[str, str],
 
 @pytest.mark.models
 def test_postgres_down_answers_503_quickly_and_the_server_recovers(
-        own_role: tuple[psycopg.Connection, str], settings: Settings, shared_data: Path, tmp_path: Path):
+        own_role: tuple[psycopg.Connection, str], settings: Settings, shared_data: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch):
     admin, role = own_role
+    monkeypatch.setenv("OPENFRS_DEPENDENCY_TIMEOUT_S", str(TIMEOUT_S))
     photo = sorted((shared_data / "lfw-partial/images").iterdir())[0].glob("*.jpg")
     proc, url = serve(tmp_path / "data", settings.model_dir, tmp_path / "server.log")
     try:
@@ -88,7 +94,7 @@ def test_postgres_down_answers_503_quickly_and_the_server_recovers(
             elapsed = time.monotonic() - started
             assert (raised.value.status, raised.value.error_code) == (503, "FRS.0050")
             assert role not in raised.value.error_msg and "127.0.0.1" not in raised.value.error_msg
-            assert elapsed < DEPENDENCY_TIMEOUT_S + 2, elapsed
+            assert elapsed < TIMEOUT_S + 2, elapsed
             health = httpx.get(f"{url}/health", timeout=10)
             assert health.status_code == 503 and health.json()["dependencies"] == {"database": "down"}
 
@@ -145,3 +151,80 @@ def test_milvus_probe_reports_down_on_any_failure():
             return "v2.3.5"
 
     assert (_milvus_up(Down()), _milvus_up(Up())) == (False, True)
+
+
+def _milvus_processes(data_dir: Path) -> set[int]:
+    """The process groups of the Milvus server whose data is in `data_dir` (the launcher gives
+    it, and only it, the etcd config path in that folder)."""
+    marker = f"ETCD_CONFIG_PATH={data_dir / 'etcd.yaml'}".encode()
+    groups = set()
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "environ").read_bytes().split(b"\0"):
+                    groups.add(os.getpgid(int(proc.name)))
+            except (OSError, ProcessLookupError):
+                continue
+    return groups
+
+
+def _signal_milvus(data_dir: Path, sig: signal.Signals) -> None:
+    groups = _milvus_processes(data_dir)
+    assert groups, f"no Milvus process found for {data_dir}"
+    for group in groups:
+        os.killpg(group, sig)
+
+
+@pytest.mark.models
+def test_milvus_down_answers_503_quickly_stores_nothing_and_the_server_recovers(
+        pg_env: dict[str, str], settings: Settings, shared_data: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch):
+    """A Milvus of this test's own (the session's is shared) is frozen with SIGSTOP: it holds its
+    connections open and answers nothing, the worst case for a client. Searches and adds answer
+    FRS.0050 within the dependency timeout, an add refused that way leaves no face behind (a
+    retry must not make a duplicate), and after SIGCONT the same server serves again."""
+    people = [sorted(folder.glob("*.jpg"))[0]
+              for folder in sorted((shared_data / "lfw-partial/images").iterdir())[:2]]
+    with milvus_server(tmp_path / "milvus", **TEST_CONFIG) as milvus:
+        for name, value in {"OPENFRS_VECTOR_URL": milvus.uri, "OPENFRS_VECTOR_PREFIX": "outage",
+                            "OPENFRS_DEPENDENCY_TIMEOUT_S": str(TIMEOUT_S)}.items():
+            monkeypatch.setenv(name, value)
+        proc, url = serve(tmp_path / "data", settings.model_dir, tmp_path / "server.log")
+        try:
+            credential = first_credential(tmp_path / "server.log")
+            keys = (credential["project_id"], credential["ak"], credential["sk"])
+            with Client(url, *keys, retries=0, timeout=60) as client:
+                client.create_face_set("staff")
+                kept = client.add_faces("staff", people[0], single=True)[0]
+                up = {"database": "ok", "vectors": "ok"}
+                assert httpx.get(f"{url}/health").json()["dependencies"] == up
+
+                _signal_milvus(milvus.data_dir, signal.SIGSTOP)
+                try:
+                    for call in (lambda: client.search("staff", people[0], top_n=1),
+                                 lambda: client.add_faces("staff", people[1], single=True)):
+                        started = time.monotonic()
+                        with pytest.raises(FRSClientError) as raised:
+                            call()
+                        elapsed = time.monotonic() - started
+                        assert (raised.value.status, raised.value.error_code) == (503, "FRS.0050")
+                        message = raised.value.error_msg
+                        assert "vector database" in message and milvus.uri not in message
+                        assert elapsed < TIMEOUT_S + 5, elapsed  # + the image's detection and embedding
+                    assert [f.face_id for f in client.list_faces("staff", limit=10)] == [kept.face_id]
+                    health = httpx.get(f"{url}/health", timeout=10)
+                    assert health.status_code == 503 and health.json()["dependencies"]["vectors"] == "down"
+                finally:
+                    _signal_milvus(milvus.data_dir, signal.SIGCONT)
+
+                deadline = time.monotonic() + 30
+                while httpx.get(f"{url}/health", timeout=10).status_code != 200:
+                    assert time.monotonic() < deadline, "the server did not recover"
+                    time.sleep(0.2)
+                assert [h.face_id for h in client.search("staff", people[0], top_n=1)] == [kept.face_id]
+                added = client.add_faces("staff", people[1], single=True)[0]
+                assert [h.face_id for h in client.search("staff", people[1], top_n=1)] == [added.face_id]
+                assert client.get_face_set("staff").face_number == 2
+        finally:
+            proc.kill()
+            proc.wait(timeout=20)

@@ -100,6 +100,29 @@ def test_serve_refuses_postgres_without_a_shared_secret_key(pg_env: dict[str, st
     assert "Traceback" not in refused.stderr and not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("down", ["database", "milvus"])
+def test_serve_and_admin_end_with_one_line_when_a_dependency_is_unreachable(
+        pg_env: dict[str, str], tmp_path: Path, down: str):
+    """Nothing listens on the port given (a free one): the command says what it could not reach,
+    where, and never the password, instead of a driver's traceback; it takes the bounded time."""
+    from openfrs.benchmark.http_load import free_port
+
+    env = {**os.environ, "OPENFRS_DEPENDENCY_TIMEOUT_S": "2"}
+    if down == "database":
+        env["OPENFRS_DATABASE_URL"] = f"postgresql://openfrs:hunter2@127.0.0.1:{free_port()}/test"
+        expected = "cannot reach PostgreSQL 127.0.0.1:"
+    else:
+        env["OPENFRS_VECTOR_URL"] = f"http://127.0.0.1:{free_port()}"
+        expected = "cannot reach Milvus at http://127.0.0.1:"
+    for command in (["serve", "--data-dir", str(tmp_path / "d")], ["admin", "list-projects"]):
+        refused = subprocess.run([sys.executable, "-m", "openfrs.cli", *command], env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 1, refused.stderr
+        assert expected in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr and "hunter2" not in refused.stderr
+    assert not (tmp_path / "d").exists()
+
+
 @pytest.mark.models
 def test_a_server_on_postgres_keeps_everything_in_the_database(
         pg_env: dict[str, str], settings: Settings, model_pack_dir: Path, shared_data: Path,

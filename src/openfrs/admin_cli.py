@@ -36,7 +36,14 @@ from openfrs.service.tenancy import (
     check_day,
     time_text,
 )
-from openfrs.store.factory import accounts_exist, location, metadata_exists, open_metadata_store
+from openfrs.store.factory import (
+    DependencyUnreachable,
+    accounts_exist,
+    check_reachable,
+    location,
+    metadata_exists,
+    open_metadata_store,
+)
 
 MAX_AUDIT_PAGE = 1000
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a C tool killed by a closed pipe
@@ -286,6 +293,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = getattr(args, "data_dir", None)
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": Path(data_dir)})
+    try:
+        check_reachable(settings)
+    except DependencyUnreachable as down:
+        print(f"error: {down}", file=sys.stderr)
+        return 1
     if not getattr(args, "init", False) and not accounts_exist(settings):
         print(f"error: {_nothing_there(settings)}", file=sys.stderr)
         return 2

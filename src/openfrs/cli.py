@@ -48,7 +48,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from openfrs.api.app import create_app
     from openfrs.store.data_dir_lock import DataDirBusy, hold_data_dir
+    from openfrs.store.factory import DependencyUnreachable, check_reachable
 
+    try:
+        check_reachable(settings)
+    except DependencyUnreachable as down:
+        print(f"error: {down}", file=sys.stderr)
+        return 1
     try:  # held until this process ends: one server per embedded data dir (replicas share a database)
         if settings.embedded:
             hold_data_dir(settings.data_dir, "server")
@@ -148,6 +154,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return import_cli.run(args, _settings(args))
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from openfrs.migrate import cli as migrate_cli
+
+    try:
+        settings = _settings(args)
+    except SystemExit as invalid:  # invalid target settings: refused before anything is read (2)
+        print(invalid, file=sys.stderr)
+        return migrate_cli.EXIT_REFUSED
+    return migrate_cli.run(args, settings)
+
+
 # -- the parser -------------------------------------------------------------------------------------
 
 GLOBAL_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -175,6 +192,7 @@ BULK_COMMANDS = {
     "import": "enrol a folder or CSV of images into a face set (on --data-dir, no server needed)",
     "eval": "measure accuracy: verification, fairness, calibration, attributes, liveness",
     "bench": "measure speed: the pipeline, search, enrolment, a camera stream (docs/benchmarks.md)",
+    "migrate": "copy an embedded data dir into the scale-out PostgreSQL and Milvus, and verify it",
 }
 DESCRIPTION = """\
 OpenFRS is a self-hosted face recognition service. It speaks the Huawei Cloud FRS v2 HTTP API,
@@ -276,6 +294,12 @@ def _add_bench(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser)
 
 
+def _add_migrate(parser: argparse.ArgumentParser) -> None:
+    from openfrs.migrate.cli import add_arguments
+
+    add_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from openfrs.client.cli import COMMANDS as CLIENT_COMMANDS
     from openfrs.client.cli import add_arguments as add_client_arguments
@@ -306,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("import", BULK_COMMANDS["import"], _add_import, cmd_import)
     command("eval", BULK_COMMANDS["eval"], _add_eval, cmd_eval)
     command("bench", BULK_COMMANDS["bench"], _add_bench, cmd_bench)
+    command("migrate", BULK_COMMANDS["migrate"], _add_migrate, cmd_migrate)
     return parser
 
 

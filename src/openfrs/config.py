@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # a face one replica adds is found by the others at once (service/index_providers.py).
     vector_url: str | None = None  # http://HOST:19530; needs database_url (replicas share both)
     vector_prefix: str = Field("openfrs", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")  # collection names
+    # The longest a request waits on PostgreSQL (a pooled connection) or on one Milvus call before
+    # it answers FRS.0050 (503) instead of hanging while that dependency is down.
+    dependency_timeout_s: float = Field(5.0, gt=0, le=300)
 
     # Input limits (FRS: body < 8 MB, resolution < 4096x4096).
     max_body_bytes: int = 8 * 1024 * 1024

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import psycopg
 
 from openfrs.store.accounts import AccountSQL
-from openfrs.store.pg_db import PostgresDatabase
+from openfrs.store.pg_db import DEPENDENCY_TIMEOUT_S, PostgresDatabase
 
 _TEXT = 'TEXT COLLATE "C"'
 _PROJECT = "REFERENCES projects(project_id) ON DELETE CASCADE"
@@ -125,8 +125,10 @@ class PostgresAccountStore(AccountSQL, PostgresDatabase):
 
     _integrity_error = psycopg.IntegrityError
 
-    def __init__(self, url: str, schema: str | None = None, *, max_connections: int = 10) -> None:
-        super().__init__(url, schema, "accounts", MIGRATIONS, max_connections=max_connections)
+    def __init__(self, url: str, schema: str | None = None, *, max_connections: int = 10,
+                 request_timeout: float = DEPENDENCY_TIMEOUT_S) -> None:
+        super().__init__(url, schema, "accounts", MIGRATIONS, max_connections=max_connections,
+                         request_timeout=request_timeout)
 
     @contextmanager
     def _transaction(self) -> Iterator[_QmarkConnection]:  # type: ignore[override]

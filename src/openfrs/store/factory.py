@@ -39,7 +39,8 @@ def open_metadata_store(settings: Settings) -> MetadataStore:
     from openfrs.store.postgres import PostgresMetadataStore  # psycopg only where configured
 
     return PostgresMetadataStore(settings.database_url, settings.database_schema,
-                                 max_connections=settings.database_pool)
+                                 max_connections=settings.database_pool,
+                                 request_timeout=settings.dependency_timeout_s)
 
 
 def open_accounts(settings: Settings) -> Accounts:
@@ -48,7 +49,8 @@ def open_accounts(settings: Settings) -> Accounts:
     from openfrs.store.accounts_pg import PostgresAccountStore
 
     return PostgresAccountStore(settings.database_url, settings.database_schema,
-                                max_connections=settings.database_pool)
+                                max_connections=settings.database_pool,
+                                request_timeout=settings.dependency_timeout_s)
 
 
 def accounts_exist(settings: Settings) -> bool:
@@ -83,6 +85,39 @@ def location(settings: Settings) -> str:
     return f"PostgreSQL {server}, schema {settings.database_schema}"
 
 
+class DependencyUnreachable(Exception):
+    """PostgreSQL or Milvus did not answer at start: the message says which and where, without
+    credentials, so a command can end with it instead of a driver's traceback."""
+
+
+def check_reachable(settings: Settings) -> None:
+    """Scale-out only: the database (and Milvus, when configured) answer within the dependency
+    timeout; else DependencyUnreachable. A server that cannot reach them must not start."""
+    if settings.embedded:
+        return
+    import psycopg
+
+    try:
+        wait_s = max(1, round(settings.dependency_timeout_s))
+        psycopg.connect(settings.database_url, connect_timeout=wait_s).close()
+    except psycopg.Error as failed:
+        raise DependencyUnreachable(f"cannot reach {location(settings)}: {_reason(failed)}") from None
+    if settings.vector_url is None:
+        return
+    from pymilvus import MilvusClient, MilvusException
+
+    try:
+        MilvusClient(uri=settings.vector_url, timeout=settings.dependency_timeout_s).close()
+    except MilvusException as failed:
+        raise DependencyUnreachable(f"cannot reach Milvus at {settings.vector_url}: "
+                                    f"{getattr(failed, 'message', failed)}") from None
+
+
+def _reason(error: Exception) -> str:
+    """The driver's first line, which names host and port but never the password."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
 def open_index_registry(settings: Settings, store: MetadataStore, dims: Mapping[str, int],
                         snapshots: bool = True) -> IndexRegistry:
     """Milvus collections shared by every replica (OPENFRS_VECTOR_URL), else indexes in this
@@ -91,7 +126,8 @@ def open_index_registry(settings: Settings, store: MetadataStore, dims: Mapping[
     from openfrs.service.indexes import IndexRegistry
 
     if settings.vector_url is not None:
-        return IndexRegistry.shared(store, settings.vector_url, settings.vector_prefix, dims)
+        return IndexRegistry.shared(store, settings.vector_url, settings.vector_prefix, dims,
+                                    timeout=settings.dependency_timeout_s)
     return IndexRegistry(store, settings.data_dir / INDEX_DIR if snapshots else None,
                          save_changes=settings.index_save_changes,
                          save_interval_s=settings.index_save_interval_s, dims=dims)

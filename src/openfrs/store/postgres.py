@@ -16,7 +16,7 @@ import psycopg
 from psycopg import errors
 
 from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, FaceSetFull, TooManyFaceSets
-from openfrs.store.pg_db import PostgresDatabase
+from openfrs.store.pg_db import DEPENDENCY_TIMEOUT_S, PostgresDatabase
 from openfrs.store.query import Expr
 from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.rows import (
@@ -95,8 +95,10 @@ class PostgresMetadataStore(PostgresDatabase):
     """The MetadataStore (store/base.py) on PostgreSQL; `schema` keeps one deployment's tables
     apart from others in the same database (created on first use). Thread-safe (a pool)."""
 
-    def __init__(self, url: str, schema: str | None = None, *, max_connections: int = 10) -> None:
-        super().__init__(url, schema, "metadata", MIGRATIONS, max_connections=max_connections)
+    def __init__(self, url: str, schema: str | None = None, *, max_connections: int = 10,
+                 request_timeout: float = DEPENDENCY_TIMEOUT_S) -> None:
+        super().__init__(url, schema, "metadata", MIGRATIONS, max_connections=max_connections,
+                         request_timeout=request_timeout)
 
     # -- face sets ----------------------------------------------------------------------
 
