@@ -16,6 +16,7 @@ from openfrs.api.openapi import install_openapi
 from openfrs.api.quota import make_limiter
 from openfrs.api.requestid import RequestIdMiddleware
 from openfrs.api.routes import account, faces, facesets, liveness, ops, quality, setfaces
+from openfrs.api.tencent import dispatch as tencent
 from openfrs.api.usage import UsageMiddleware
 from openfrs.config import Settings, get_settings
 from openfrs.service.faces import FaceService
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for routes in (faces, facesets, setfaces, quality, liveness, account, ops):
+    for routes in (faces, facesets, setfaces, quality, liveness, account, ops, tencent):
         app.include_router(routes.router)
     install_openapi(app, settings)
 

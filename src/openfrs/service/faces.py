@@ -11,7 +11,8 @@ from openfrs.aio import gather_or_cancel
 from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.media.picture import Picture, as_picture
-from openfrs.service.attributes import measure
+from openfrs.service.attributes import QUALITY, measure
+from openfrs.service.quality_gate import Limits, refusal_reasons
 from openfrs.service.workers import InferencePool
 from openfrs.vision.orientation import face_to_original, scale_face
 from openfrs.vision.pack import load_verified_pack
@@ -29,6 +30,11 @@ MIN_REDUCED_FACE = 160
 def largest(faces: list[Face], image: np.ndarray) -> Face:
     """FRS's rule for compare and search: the largest face in the image."""
     return max(faces, key=lambda f: f.box.area)
+
+
+def most_confident(faces: list[Face], image: np.ndarray) -> Face:
+    """Tencent CompareFace's default: the face the detector is surest of."""
+    return max(faces, key=lambda f: f.score)
 
 
 @dataclass(frozen=True)
@@ -71,19 +77,22 @@ class FaceService:
         """What /health reports: the providers the sessions really run on, and model versions."""
         return {"providers": self.pipeline.providers(), "models": dict(self.model_versions)}
 
-    async def detect(self, image: np.ndarray, codes: frozenset[int] = frozenset()) -> list[Face]:
-        """Every face with its 68-point shape and the asked-for attributes measured, in the
-        image's coordinates, `face_angle` set."""
-        faces = await self.pool.run(self.detect_blocking, image, codes)
+    async def detect(self, image: np.ndarray, codes: frozenset[int] = frozenset(),
+                     limit: int | None = None) -> list[Face]:
+        """Every face (the `limit` largest), largest first, with its 68-point shape and the
+        asked-for attributes measured, in the image's coordinates, `face_angle` set."""
+        faces = await self.pool.run(self.detect_blocking, image, codes, limit)
         if not faces:
             raise self.no_face("FRS.0501")
         return faces
 
-    def detect_blocking(self, image: np.ndarray, codes: frozenset[int] = frozenset()) -> list[Face]:
+    def detect_blocking(self, image: np.ndarray, codes: frozenset[int] = frozenset(),
+                        limit: int | None = None) -> list[Face]:
         oriented = self.pipeline.detect_oriented(image)
-        self.pipeline.landmarks(oriented.image, oriented.faces)
-        measure(self.pipeline, oriented.image, oriented.faces, codes)
-        return [face_to_original(face, oriented.angle, image.shape) for face in oriented.faces]
+        faces = oriented.faces[:limit]
+        self.pipeline.landmarks(oriented.image, faces)
+        measure(self.pipeline, oriented.image, faces, codes)
+        return [face_to_original(face, oriented.angle, image.shape) for face in faces]
 
     def model_dims(self) -> dict[str, int]:
         """Embedding dimension of every loaded recogniser, by model version (for the indexes)."""
@@ -99,12 +108,14 @@ class FaceService:
         return self.chosen_face_blocking(image, largest, model, where)
 
     def chosen_face_blocking(self, image: np.ndarray | Picture, choose: FaceChooser,
-                             model: str | None = None, where: str = "the image") -> Face:
+                             model: str | None = None, where: str = "the image",
+                             codes: frozenset[int] = frozenset()) -> Face:
         """Detect, let `choose` pick one face, landmark and embed only that one (by the
-        recogniser `model`, default the pack's); blocks. The largest-face rule lets big photos
-        be decoded reduced first and skip the tiles for small faces (pipeline `detect_to_embed`)."""
+        recogniser `model`, default the pack's) and measure the asked-for attributes; blocks.
+        The largest-face rule lets big photos be decoded reduced first and skip the tiles for
+        small faces (pipeline `detect_to_embed`); attributes are measured at full resolution."""
         picture = as_picture(image)
-        if choose is largest:
+        if choose is largest and not codes:
             found = self._largest_reduced(picture, model)
             if found is not None:
                 return found
@@ -114,6 +125,7 @@ class FaceService:
             raise self.no_face("FRS.0501", where)
         face = choose(oriented.faces, oriented.image)
         self.pipeline.embed(oriented.image, [face], model)
+        measure(self.pipeline, oriented.image, [face], codes)
         return face_to_original(face, oriented.angle, pixels.shape)
 
     def embedded_faces_blocking(self, image: np.ndarray | Picture, single: bool,
@@ -147,11 +159,19 @@ class FaceService:
         self.pipeline.embed(oriented.image, [face], model)
         return scale_face(face_to_original(face, oriented.angle, pixels.shape), scale)
 
-    async def compare(self, image1: np.ndarray | Picture, image2: np.ndarray | Picture) -> Comparison:
-        """Largest face of each image, as FRS does; similarity is the calibrated 0-1 score."""
+    async def compare(self, image1: np.ndarray | Picture, image2: np.ndarray | Picture,
+                      choose: FaceChooser = largest, quality: Limits | None = None,
+                      names: tuple[str, str] = ("image1", "image2")) -> Comparison:
+        """The face `choose` picks in each image (FRS: the largest); similarity is the calibrated
+        0-1 score. With `quality`, a face below that gate is refused (FRS.0307, with reasons)."""
+        codes = frozenset({QUALITY}) if quality else frozenset()
         face1, face2 = await gather_or_cancel(
-            self.pool.run(self.largest_face_blocking, image1, None, "image1"),
-            self.pool.run(self.largest_face_blocking, image2, None, "image2"),
+            self.pool.run(self.chosen_face_blocking, image1, choose, None, names[0], codes),
+            self.pool.run(self.chosen_face_blocking, image2, choose, None, names[1], codes),
         )
+        for name, face in zip(names, (face1, face2), strict=True):
+            reasons = refusal_reasons(face, quality) if quality else []
+            if reasons:
+                raise FRSError("FRS.0307", f"{name}: {', '.join(reasons)}")
         cosine = float(np.clip(np.dot(face1.embedding, face2.embedding), -1.0, 1.0))
         return Comparison(face1, face2, self.pipeline.calibration.similarity(cosine))

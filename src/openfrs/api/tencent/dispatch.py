@@ -1,0 +1,92 @@
+"""POST / for the Tencent IAI surface: one route, dispatched on X-TC-Action (API 2020-03-03).
+
+Order: read the body (within the size limit) -> verify the TC3 signature -> the action and
+version -> label the call (project, "iai.<Action>") for metrics and usage -> the project's
+rights and QPS -> parse the JSON body -> run the action. Every refusal is Tencent's error
+envelope with HTTP 200 (the SDK reads codes only from a 200), never a 5xx for bad input.
+
+Metrics and usage count calls by HTTP status, and every answer here is a 200, so a refused
+call is unlabelled before it is answered: it never counts as a successful call; one refused by
+the QPS limit is counted as throttled, as an FRS 429 is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from openfrs.api.body import read_limited
+from openfrs.api.tencent import auth
+from openfrs.api.tencent.actions import ACTIONS
+from openfrs.api.tencent.errors import TencentError, failure, from_frs, success
+from openfrs.errors import FRSError
+
+router = APIRouter(tags=["Tencent IAI"])
+log = logging.getLogger("openfrs.api.tencent")
+VERSIONS = ("2020-03-03",)
+THROTTLED = "RequestLimitExceeded"
+
+
+def _params(body: bytes) -> dict:
+    try:
+        params = json.loads(body or b"{}", parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise TencentError("InvalidParameter", "the body is not valid JSON") from None
+    if not isinstance(params, dict):
+        raise TencentError("InvalidParameter", "the body must be a JSON object")
+    return params
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _action(request: Request) -> str:
+    name = request.headers.get(auth.ACTION_HEADER, "")
+    if name not in ACTIONS:
+        raise TencentError("InvalidAction", f"the action {name[:64]!r} is not served "
+                           f"(served: {', '.join(ACTIONS)})")
+    version = request.headers.get("x-tc-version", "")
+    if version not in VERSIONS:
+        raise TencentError("NoSuchVersion", f"version {version[:20]!r}; served: {', '.join(VERSIONS)}")
+    return name
+
+
+async def _answer(request: Request) -> dict[str, object]:
+    body = await read_limited(request, request.app.state.settings.max_body_bytes)
+    principal = auth.verify(request, body)
+    name = _action(request)
+    api = f"iai.{name}"
+    request.state.project_id, request.state.api = principal.project_id, api  # as api/auth.label_call
+    await auth.admit(request, principal, api, ACTIONS[name].service)
+    return await ACTIONS[name].handler(request, _params(body))
+
+
+@router.post("/", include_in_schema=False, name="tencent_iai")
+async def tencent_iai(request: Request) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "")
+    try:
+        return success(await _answer(request), request_id)
+    except TencentError as error:
+        refused = error
+    except FRSError as error:
+        refused = from_frs(error)
+    except Exception:  # noqa: BLE001 - the SDK must get an envelope it can read, not a 500
+        log.exception("Tencent action %s failed (request %s)", request.headers.get(auth.ACTION_HEADER),
+                      request_id)
+        refused = TencentError("InternalError", f"internal error; request id {request_id}")
+    await _unlabel(request, throttled=refused.code == THROTTLED)
+    return failure(refused, request_id)
+
+
+async def _unlabel(request: Request, throttled: bool) -> None:
+    project, api = getattr(request.state, "project_id", None), getattr(request.state, "api", None)
+    if project is None or api is None:
+        return
+    del request.state.project_id, request.state.api
+    if throttled:
+        await asyncio.to_thread(request.app.state.tenancy.count_call, project, api, True)

@@ -1,0 +1,65 @@
+"""Tencent Cloud API 3.0 envelopes and error codes, and the service layer's FRS codes mapped onto them.
+
+Every answer is HTTP 200 with `Content-Type: application/json` exactly (the SDK raises
+TencentCloudSDKException only then; a charset suffix makes it return an empty success model and
+any other status loses the code), a top-level `Response` and a `RequestId`.
+"""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+from openfrs.errors import FRSError
+
+MAX_MESSAGE = 300
+
+
+class TencentError(Exception):
+    """A refusal in Tencent's vocabulary: `code` such as "AuthFailure.SignatureFailure"."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "..."
+        super().__init__(f"{code}: {self.message}")
+
+
+def success(fields: dict[str, object], request_id: str) -> JSONResponse:
+    return JSONResponse({"Response": {**fields, "RequestId": request_id}})
+
+
+def failure(error: TencentError, request_id: str) -> JSONResponse:
+    return JSONResponse({"Response": {"Error": {"Code": error.code, "Message": error.message},
+                                      "RequestId": request_id}})
+
+
+NO_FACE = "InvalidParameterValue.NoFaceInPhoto"
+# FRS codes the shared layers (media, service, tenancy) raise -> Tencent's code for the same refusal.
+_FROM_FRS = {
+    "FRS.0011": "MissingParameter",
+    "FRS.0012": "InvalidParameterValue",
+    "FRS.0013": "FailedOperation.ImageResolutionExceed",
+    "FRS.0014": "InvalidParameter",
+    "FRS.0015": "FailedOperation.ImageDecodeFailed",
+    "FRS.0016": "FailedOperation.ImageDecodeFailed",
+    "FRS.0017": "FailedOperation.ImageSizeExceed",
+    "FRS.0018": "InternalError",
+    "FRS.0019": "ResourceUnavailable.NotReady",
+    "FRS.0020": "ResourceUnavailable.NotReady",
+    "FRS.0021": "FailedOperation.ImageDownloadError",
+    "FRS.0033": "RequestLimitExceeded",
+    "FRS.0050": "InternalError",
+    "FRS.0202": "ResourceUnavailable.StopUsing",
+    "FRS.0304": NO_FACE,
+    "FRS.0307": "FailedOperation.FaceQualityNotQualified",
+    "FRS.0404": NO_FACE,
+    "FRS.0501": NO_FACE,
+    "APIG.0301": "AuthFailure.SignatureFailure",
+}
+
+
+def from_frs(error: FRSError) -> TencentError:
+    """The same refusal with Tencent's code; the message keeps the detail the service gave."""
+    code = _FROM_FRS.get(error.code, "InternalError" if error.status >= 500 else "FailedOperation")
+    if error.code == "FRS.0013" and "smaller" in error.message:  # media/decode.py's lower bound
+        code = "FailedOperation.ImageResolutionTooSmall"
+    return TencentError(code, error.message)
