@@ -14,7 +14,7 @@ DATA ?= ./data
 
 # Debian packages the tests run for real, by pinned version (apt checks each against the signed
 # archive index): HAProxy in front of two replicas (docs/deploy/haproxy.cfg, tests/test_replicas.py).
-DEBIAN_PACKAGES := haproxy=2.6.12-1+deb12u4
+DEBIAN_PACKAGES := haproxy=2.6.12-1+deb12u4 chromium=156.0.8078.114-1~deb12u1 chromium-driver=156.0.8078.114-1~deb12u1
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
 $(BIN)/python:

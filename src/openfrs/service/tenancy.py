@@ -97,6 +97,11 @@ def audit_document(event: AuditEvent) -> dict:
             "resource": event.resource, "detail": event.detail, "request_id": event.request_id}
 
 
+def user_document(user: User) -> dict:
+    """A user as the management API shows it (never the password hash)."""
+    return {"name": user.name, "created_at": user.created_at, "disabled": user.disabled}
+
+
 @dataclass(frozen=True)
 class IssuedCredential:
     project_id: str
@@ -337,6 +342,39 @@ class Tenancy:
         project_id, user_name, _ = found
         user = self.store.user(project_id, user_name)
         return None if user is None or user.disabled else (project_id, user_name)
+
+    # -- a project managing itself (OpenFRS extension: api/routes/manage.py) ---------------------
+
+    def own_credential(self, project_id: str, ak: str) -> Credential:
+        """The project's credential `ak`; another project's answers as an unknown one (FRS.0012)."""
+        credential = self.store.credential(ak)
+        if credential is None or credential.project_id != project_id:
+            raise FRSError("FRS.0012", f"no credential {ak[:32]!r}")
+        return credential
+
+    def own_user(self, project_id: str, name: str) -> User:
+        """The project's user `name` (FRS.0012 when there is none)."""
+        user = self.store.user(project_id, name)
+        if user is None:
+            raise FRSError("FRS.0012", f"no user {name[:64]!r}")
+        return user
+
+    @staticmethod
+    def refuse_own_access(caller: str, target: str, change: str) -> None:
+        """A caller may not disable or delete the access it is using right now ("ak:<AK>" or
+        "user:<name>"): the project would otherwise lock itself out without a word."""
+        if caller == target:
+            raise FRSError("FRS.0012", f"{target} is the access this request uses; {change} it "
+                           "while signed in with another credential or user")
+
+    def credential_documents(self, project_id: str) -> list[dict]:
+        """The project's credentials as the management API lists them (never the SK)."""
+        return [{"ak": c.ak, "created_at": c.created_at, "disabled": c.disabled,
+                 "expires_at": None if c.expires_at is None else time_text(c.expires_at)}
+                for c in self.store.credentials(project_id)]
+
+    def user_documents(self, project_id: str) -> list[dict]:
+        return [user_document(u) for u in self.store.users(project_id)]
 
     # -- usage and audit -----------------------------------------------------------------------
 
