@@ -242,6 +242,14 @@ def test_stale_timestamp(sdk, images, monkeypatch):
         "AuthFailure.SignatureExpire"
 
 
+def test_other_api_version(server, images):
+    endpoint, _, keys = server
+    root, _ = images
+    old = client(endpoint, keys["sdk"].ak, keys["sdk"].sk)
+    old._apiVersion = "2018-03-01"  # what the 2018 client module sends
+    assert refused(old.DetectFace, detect_request(Image=b64(root / SAME[0][0]))).code == "NoSuchVersion"
+
+
 def test_unknown_action(sdk):
     with pytest.raises(TencentCloudSDKException) as caught:
         sdk.call_json("SearchFacesByMagic", {"GroupIds": ["g"]})
@@ -317,3 +325,27 @@ def test_refusals_are_http_200_json_and_never_counted_as_calls(server, sdk, imag
     assert raw.status_code == 200 and raw.headers["content-type"] == "application/json"
     assert raw.json()["Response"]["Error"]["Code"] == "AuthFailure.SignatureFailure"
     assert raw.json()["Response"]["RequestId"]
+
+
+# -- in process, OPENFRS_AUTH=off: the envelope for whatever arrives --------------------------------
+
+
+TENCENT_HEADERS = {"X-TC-Action": "DetectFace", "X-TC-Version": "2020-03-03",
+                   "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"Image": NaN}', b"[" * 100_000,
+                                  b'{"Image": "\\ud800"}', "{\"Image\": \"\u00e9\"}".encode()])
+def test_bad_bodies_get_an_envelope_never_a_5xx(client, body):
+    response = client.post("/", content=body, headers=TENCENT_HEADERS)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    error = response.json()["Response"]["Error"]
+    assert error["Code"] in ("InvalidParameter", "FailedOperation.ImageDecodeFailed"), error
+
+
+def test_auth_off_serves_unsigned_calls(client, shared_data):
+    image = b64(shared_data / "lfw-partial/images/Abdullah/Abdullah_0002.jpg")
+    response = client.post("/", json={"Image": image}, headers=TENCENT_HEADERS)
+    assert len(response.json()["Response"]["FaceInfos"]) == 1
+    unknown = client.post("/", json={}, headers={**TENCENT_HEADERS, "X-TC-Action": "CreateGroup"})
+    assert unknown.status_code == 200 and unknown.json()["Response"]["Error"]["Code"] == "InvalidAction"
