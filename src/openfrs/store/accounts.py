@@ -162,6 +162,11 @@ class Accounts(Protocol):
                      detail: dict, request_id: str) -> None: ...
     def audit(self, project_id: str | None = None, action: str | None = None, after_seq: int = 0,
               limit: int = 100) -> list[AuditEvent]: ...
+    # whole tables, for `openfrs migrate`
+    def tokens(self) -> list[tuple[str, str, str, float]]: ...
+    def usage_rows(self) -> list[tuple[str, str, str, int, int]]: ...
+    def add_usage_rows(self, rows: Sequence[tuple[str, str, str, int, int]]) -> None: ...
+    def append_audit_events(self, events: Sequence[AuditEvent]) -> None: ...
 
 
 # Column orders the row decoders below expect.
@@ -366,6 +371,33 @@ class AccountSQL:
             " AND seq > ? ORDER BY seq LIMIT ?",
             (project_id, project_id, action, action, after_seq, limit))
         return [AuditEvent(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows]
+
+    # -- whole tables, for `openfrs migrate` (migrate/accounts.py) -------------------------
+
+    def tokens(self) -> list[tuple[str, str, str, float]]:
+        """Every token as (token_hash, project_id, user name, expires_at)."""
+        return [tuple(r) for r in self._rows(
+            "SELECT token_hash, project_id, user_name, expires_at FROM tokens ORDER BY token_hash", ())]
+
+    def usage_rows(self) -> list[tuple[str, str, str, int, int]]:
+        """Every count as (project_id, api, day, calls, throttled), deleted projects' too."""
+        return [tuple(r) for r in self._rows(
+            "SELECT project_id, api, day, calls, throttled FROM usage ORDER BY project_id, api, day", ())]
+
+    def add_usage_rows(self, rows: Sequence[tuple[str, str, str, int, int]]) -> None:
+        """Counts copied from another store, in one transaction; a (project, api, day) counted
+        here already keeps its own count."""
+        with self._transaction() as db:
+            db.executemany(_insert("usage", "project_id, api, day, calls, throttled")
+                           + " ON CONFLICT (project_id, api, day) DO NOTHING", list(rows))
+
+    def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
+        """Events copied from another store, in order and in one transaction (each takes this
+        store's next seq)."""
+        with self._transaction() as db:
+            db.executemany(_insert("audit", _AUDIT_COLUMNS), [
+                (e.at, e.project_id, e.actor, e.action, e.resource, json.dumps(e.detail, sort_keys=True),
+                 e.request_id) for e in events])
 
 
 class AccountStore(AccountSQL, SQLiteDatabase):
