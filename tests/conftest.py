@@ -10,7 +10,9 @@ import base64
 import ipaddress
 import os
 import socket
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -117,6 +119,49 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with postgres_schema() as schema:
         yield Settings(data_dir=data_dir, auth="off", database_url=PG_URL,
                        database_schema=schema, secret_key=new_master_key(), **vectors)
+
+
+@contextmanager
+def stores_of_their_own(settings: Settings, data_dir: Path) -> Iterator[Settings]:
+    """`settings` (the session's backend) on stores no other test uses: the data dir `data_dir`;
+    on PostgreSQL also a fresh schema (dropped after) and, with Milvus, a collection prefix of their
+    own (its collections dropped after). For tests that make their own accounts or start their own
+    servers; module fixtures call it directly, tests take the `own_stores` fixture."""
+    if settings.embedded:
+        yield settings.model_copy(update={"data_dir": data_dir})
+        return
+    prefix = f"own_{uuid.uuid4().hex[:12]}"  # Milvus names: [A-Za-z_][A-Za-z0-9_]*
+    with postgres_schema() as schema:
+        update = {"data_dir": data_dir, "database_schema": schema,
+                  **({"vector_prefix": prefix} if settings.vector_url else {})}
+        yield settings.model_copy(update=update)
+    if settings.vector_url:
+        from pymilvus import MilvusClient
+
+        milvus = MilvusClient(uri=settings.vector_url, timeout=30)
+        for name in milvus.list_collections():
+            if name.startswith(prefix + "_"):
+                milvus.drop_collection(name)
+        milvus.close()
+
+
+@pytest.fixture
+def own_stores(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """The session's settings on stores of the test's own (see stores_of_their_own), in tmp_path."""
+    with stores_of_their_own(settings, tmp_path) as own:
+        yield own
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """The OPENFRS_* variables that put a subprocess (`openfrs serve`, `openfrs admin`) on the
+    stores of `settings`; nothing for the embedded backend (its data dir goes on the command line)."""
+    if settings.embedded:
+        return {}
+    env = {"OPENFRS_DATABASE_URL": settings.database_url, "OPENFRS_DATABASE_SCHEMA": settings.database_schema,
+           "OPENFRS_SECRET_KEY": settings.secret_key}
+    if settings.vector_url:
+        env |= {"OPENFRS_VECTOR_URL": settings.vector_url, "OPENFRS_VECTOR_PREFIX": settings.vector_prefix}
+    return {name: value for name, value in env.items() if value}
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """What `openfrs admin` deletes, rotates and resets, seen from signed requests and tokens against
 the app (auth on), and the account routes' paging and date checks.
 
-The admin commands run in-process through `openfrs.cli.main` on the app's own data dir, as an
-operator would run them beside a live server.
+The admin commands run in-process through `openfrs.cli.main` on the app's own stores (its data dir,
+or on PostgreSQL its schema through the OPENFRS_* variables), as an operator would run them beside
+a live server.
 """
 
 from __future__ import annotations
@@ -15,26 +16,30 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openfrs import cli
-from openfrs.api.app import create_app
-from openfrs.config import Settings
 from openfrs.service.tenancy import Tenancy
-from tests.api.test_auth import Caller, sets_path
+from tests.api.test_auth import Caller, accounts, auth_app, sets_path
 from tests.api.test_bad_inputs import assert_frs_error
+from tests.conftest import server_env
 
 pytestmark = pytest.mark.models
 
 
-@pytest.fixture()
-def world(face_service, tmp_path):
-    """An app with auth on; project a with a credential and the user alice."""
-    tenancy = Tenancy.open(tmp_path)
+def _project_a(tenancy: Tenancy):
     tenancy.create_project("a")
     credential = tenancy.create_credential("a")
     tenancy.create_user("a", "alice", "alice-password")
-    tenancy.close()
-    app = create_app(Settings(data_dir=tmp_path, auth="on", qps_default=1000), face_service)
-    with TestClient(app) as http:
-        yield {"http": http, "a": credential, "dir": tmp_path,
+    return credential
+
+
+@pytest.fixture()
+def world(face_service, own_stores, monkeypatch):
+    """An app with auth on; project a with a credential and the user alice; `openfrs admin` in
+    this process reaches the same stores."""
+    for name, value in server_env(own_stores).items():
+        monkeypatch.setenv(name, value)
+    credential = accounts(own_stores, _project_a)
+    with auth_app(own_stores, face_service, qps_default=1000) as http:
+        yield {"http": http, "a": credential, "dir": own_stores.data_dir,
                "as_a": Caller(http, credential.ak, credential.sk)}
 
 

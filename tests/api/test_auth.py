@@ -2,7 +2,8 @@
 
 Requests are signed with openfrs.signing (the same rules as the official signer; tests/client
 checks the two give the same signatures, tests/api/test_huawei_sdk.py drives the official SDK).
-The accounts database is a real SQLite file in a temporary data dir.
+The accounts are on the session's backend (`--backend`), in stores of each test's own: a SQLite
+file in a temporary data dir, or a fresh PostgreSQL schema (tests/conftest.py, own_stores).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from fastapi.testclient import TestClient
 from openfrs import signing
 from openfrs.api.app import create_app
 from openfrs.config import Settings
-from openfrs.service.tenancy import ACCOUNTS_FILE, Tenancy
+from openfrs.migrate.accounts import TABLES
+from openfrs.service.tenancy import ACCOUNTS_FILE, IssuedCredential, Tenancy
 from tests.api.test_bad_inputs import assert_frs_error
 
 pytestmark = pytest.mark.models
@@ -44,18 +46,33 @@ class Caller:
                                  headers=headers)
 
 
+def accounts(settings: Settings, setup) -> object:
+    """What `setup(tenancy)` returns, run on the accounts of `settings` (closed after)."""
+    tenancy = Tenancy.from_settings(settings)
+    try:
+        return setup(tenancy)
+    finally:
+        tenancy.close()
+
+
+def projects_with_credentials(settings: Settings, *names: str) -> list[IssuedCredential]:
+    """A new project and a credential of it for each name, on the accounts of `settings`."""
+    return accounts(settings, lambda tenancy: [tenancy.create_credential(tenancy.create_project(name).name)
+                                               for name in names])
+
+
+def auth_app(settings: Settings, face_service, **changes) -> TestClient:
+    """A test client of an app with auth on over the stores of `settings` (closed with it)."""
+    return TestClient(create_app(settings.model_copy(update={"auth": "on", **changes}), face_service))
+
+
 @pytest.fixture()
-def world(face_service, tmp_path):
+def world(face_service, own_stores):
     """An app with auth on and a generous quota; projects a and b with a credential each."""
-    tenancy = Tenancy.open(tmp_path)
-    for name in ("a", "b"):
-        tenancy.create_project(name)
-    a, b = tenancy.create_credential("a"), tenancy.create_credential("b")
-    tenancy.create_user("a", "alice", "alice-password")
-    tenancy.close()
-    app = create_app(Settings(data_dir=tmp_path, auth="on", qps_default=1000), face_service)
-    with TestClient(app) as http:
-        yield {"http": http, "a": a, "b": b, "tenancy": app.state.tenancy, "dir": tmp_path,
+    a, b = projects_with_credentials(own_stores, "a", "b")
+    accounts(own_stores, lambda tenancy: tenancy.create_user("a", "alice", "alice-password"))
+    with auth_app(own_stores, face_service, qps_default=1000) as http:
+        yield {"http": http, "a": a, "b": b, "tenancy": http.app.state.tenancy, "settings": own_stores,
                "as_a": Caller(http, a.ak, a.sk), "as_b": Caller(http, b.ak, b.sk)}
 
 
@@ -163,13 +180,15 @@ def test_tokens_from_user_passwords(world):
     assert_frs_error(as_alice("GET", sets_path(a.project_id)), "FRS.0002", 403)
 
 
-def test_expired_tokens_are_refused(face_service, tmp_path):
-    tenancy = Tenancy.open(tmp_path, token_ttl_s=-1)
+def _user_token(tenancy: Tenancy):
     tenancy.create_project("p")
     tenancy.create_user("p", "u", "password-u")
-    token, project, _ = tenancy.issue_token("p", "u", "password-u")
-    tenancy.close()
-    with TestClient(create_app(Settings(data_dir=tmp_path, auth="on"), face_service)) as http:
+    return tenancy.issue_token("p", "u", "password-u")
+
+
+def test_expired_tokens_are_refused(face_service, own_stores):
+    token, project, _ = accounts(own_stores.model_copy(update={"token_ttl_s": -1}), _user_token)
+    with auth_app(own_stores, face_service) as http:
         assert_frs_error(Caller(http, token=token)("GET", sets_path(project.project_id)), "FRS.0002", 403)
 
 
@@ -184,13 +203,11 @@ def test_qps_over_the_limit_gets_429_with_retry_after(world):
     assert world["as_b"]("GET", sets_path(world["b"].project_id)).status_code == 200  # b has its own
 
 
-def test_the_default_quota_lets_a_plain_loop_through(face_service, tmp_path):
+def test_the_default_quota_lets_a_plain_loop_through(face_service, own_stores):
     """A single-tenant server has no per-API rate limit by default: 40 back-to-back calls (more
     than the old default of 10 per second allowed) all succeed, as an enrol loop's adds must."""
-    tenancy = Tenancy.open(tmp_path)
-    credential = tenancy.create_credential(tenancy.create_project("loop").name)
-    tenancy.close()
-    with TestClient(create_app(Settings(data_dir=tmp_path, auth="on"), face_service)) as http:
+    [credential] = projects_with_credentials(own_stores, "loop")
+    with auth_app(own_stores, face_service) as http:
         call = Caller(http, credential.ak, credential.sk)
         statuses = [call("GET", sets_path(credential.project_id)).status_code for _ in range(40)]
     assert statuses == [200] * 40
@@ -239,10 +256,12 @@ def test_usage_and_audit_reflect_the_calls(world):
 
 
 def test_secrets_are_not_stored_in_clear(world):
-    a = world["a"]
-    raw = (world["dir"] / ACCOUNTS_FILE).read_bytes()
-    for wal in world["dir"].glob(ACCOUNTS_FILE + "-wal"):
-        raw += wal.read_bytes()
+    a, store, own = world["a"], world["tenancy"].store, world["settings"]
+    raw = repr([store._rows(f"SELECT * FROM {table}") for table in TABLES]).encode()  # every row, as stored
+    if own.embedded:  # the SQLite file and its WAL as bytes too (deleted rows' pages included);
+        # PostgreSQL's files belong to its server, not to the test: there its rows are what is read
+        for path in (own.data_dir / ACCOUNTS_FILE, *own.data_dir.glob(ACCOUNTS_FILE + "-wal")):
+            raw += path.read_bytes()
     for secret in (a.sk, "alice-password", base64.b64encode(a.sk.encode()).decode()):
         assert secret.encode() not in raw
     assert a.ak.encode() in raw  # the access key is an identifier, kept as is
@@ -255,15 +274,11 @@ def test_audit_log_refuses_changes(world):
     assert tenancy.audit_events(None)
 
 
-def test_metrics_reflect_exactly_the_calls(face_service, tmp_path):
+def test_metrics_reflect_exactly_the_calls(face_service, own_stores):
     """/metrics with its bearer token: FRS names, labelled by project and API, counting only the
     calls this test made; refused without the token."""
-    tenancy = Tenancy.open(tmp_path)
-    tenancy.create_project("m")
-    credential = tenancy.create_credential("m")
-    tenancy.close()
-    settings = Settings(data_dir=tmp_path, auth="on", qps_default=1000, metrics_token="scrape-me")
-    with TestClient(create_app(settings, face_service)) as http:
+    [credential] = projects_with_credentials(own_stores, "m")
+    with auth_app(own_stores, face_service, qps_default=1000, metrics_token="scrape-me") as http:
         call = Caller(http, credential.ak, credential.sk)
         pid = credential.project_id
         assert call("POST", sets_path(pid), {"face_set_name": "m1"}).status_code == 200

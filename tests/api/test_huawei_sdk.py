@@ -1,10 +1,11 @@
 """The official `huaweicloudsdkfrs` client (PyPI) against a real `openfrs serve` with auth on.
 
 The SDK signs every call with AK/SK (SDK-HMAC-SHA256); the server verifies it against a credential
-made with the tenancy store on the server's own data dir, as `openfrs admin create-credential`
-does. What this proves: paths, content types, field names and response shapes are what the SDK
-expects, including its multipart file upload, and its signatures verify; a wrong SK, a stale
-X-Sdk-Date or another project's id are refused with the FRS/APIG code.
+made with the tenancy store on the server's own stores (a data dir, or a PostgreSQL schema on the
+session's `--backend`), as `openfrs admin create-credential` does. What this proves: paths,
+content types, field names and response shapes are what the SDK expects, including its multipart
+file upload, and its signatures verify; a wrong SK, a stale X-Sdk-Date or another project's id
+are refused with the FRS/APIG code.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from huaweicloudsdkfrs.v2 import (
 )
 
 from openfrs.benchmark.http_load import free_port, start_server
-from openfrs.service.tenancy import Tenancy
+from tests.api.test_auth import projects_with_credentials
+from tests.conftest import server_env, stores_of_their_own
 
 pytestmark = pytest.mark.models
 
@@ -58,18 +60,14 @@ def client(endpoint: str, ak: str, sk: str, project_id: str) -> FrsClient:
 @pytest.fixture(scope="module")
 def server(settings, model_pack_dir, tmp_path_factory):
     """(endpoint, credential of project "sdk", credential of project "other")."""
-    data_dir = tmp_path_factory.mktemp("sdk-data")
-    tenancy = Tenancy.open(data_dir)
-    for name in ("sdk", "other"):
-        tenancy.create_project(name)
-    mine, theirs = tenancy.create_credential("sdk"), tenancy.create_credential("other")
-    tenancy.close()
-    port = free_port()
-    proc = start_server(port, data_dir, settings.model_dir,
-                        extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0"})
-    yield f"http://127.0.0.1:{port}", mine, theirs
-    proc.terminate()
-    proc.wait(timeout=20)
+    with stores_of_their_own(settings, tmp_path_factory.mktemp("sdk-data")) as own:
+        mine, theirs = projects_with_credentials(own, "sdk", "other")
+        port = free_port()
+        proc = start_server(port, own.data_dir, settings.model_dir,
+                            extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0", **server_env(own)})
+        yield f"http://127.0.0.1:{port}", mine, theirs
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,9 @@ import redis
 
 from openfrs import signing
 from openfrs.benchmark.http_load import free_port, start_server
-from openfrs.service.tenancy import ACCOUNTS_FILE, Tenancy
+from openfrs.service.tenancy import ACCOUNTS_FILE
+from tests.api.test_auth import projects_with_credentials
+from tests.conftest import server_env
 
 pytestmark = pytest.mark.models
 QPS = 10
@@ -52,31 +54,30 @@ def _check(answers: list[httpx.Response], seconds: float) -> None:
 
 
 @pytest.fixture()
-def project(tmp_path):
-    tenancy = Tenancy.open(tmp_path)
-    tenancy.create_project("burst")
-    credential = tenancy.create_credential("burst")
-    tenancy.close()
-    return tmp_path, credential
+def project(own_stores):
+    """The stores of the test's own, with project "burst" and its credential."""
+    return own_stores, projects_with_credentials(own_stores, "burst")[0]
 
 
-def _servers(settings, data_dir, count: int, env: dict) -> list:
-    """`count` servers knowing the same accounts. An embedded data dir takes one server, so each
-    further one gets its own copy of the accounts (and of the key sealing their secrets)."""
-    started = []
+def _servers(own, count: int, env: dict) -> list:
+    """`count` servers knowing the same accounts. On PostgreSQL they share them (each replica
+    with a data dir of its own); an embedded data dir takes one server, so each further one gets
+    its own copy of the accounts (and of the key sealing their secrets)."""
+    data_dir, started = own.data_dir, []
     try:
         for number in range(count):
             port = free_port()
             own_dir = data_dir if number == 0 else data_dir.parent / f"{data_dir.name}-replica{number}"
             if number:
                 own_dir.mkdir()
+            if number and own.embedded:
                 shutil.copy(data_dir / "secret.key", own_dir / "secret.key")
                 with closing(sqlite3.connect(data_dir / ACCOUNTS_FILE)) as source, \
                         closing(sqlite3.connect(own_dir / ACCOUNTS_FILE)) as copy:
                     source.backup(copy)  # the WAL's pages too
             started.append((f"http://127.0.0.1:{port}", start_server(
-                port, own_dir, settings.model_dir,
-                extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": str(QPS), **env})))
+                port, own_dir, own.model_dir,
+                extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": str(QPS), **server_env(own), **env})))
     except BaseException:
         for _, proc in started:
             proc.kill()
@@ -84,9 +85,9 @@ def _servers(settings, data_dir, count: int, env: dict) -> list:
     return started
 
 
-def test_one_server_limits_a_burst(settings, model_pack_dir, project):
-    data_dir, credential = project
-    servers = _servers(settings, data_dir, 1, {})
+def test_one_server_limits_a_burst(model_pack_dir, project):
+    own, credential = project
+    servers = _servers(own, 1, {})
     try:
         _check(*asyncio.run(_burst([url for url, _ in servers], credential)))
     finally:
@@ -95,10 +96,10 @@ def test_one_server_limits_a_burst(settings, model_pack_dir, project):
             proc.wait(timeout=20)
 
 
-def test_two_servers_share_one_limit_through_redis(settings, model_pack_dir, project):
+def test_two_servers_share_one_limit_through_redis(model_pack_dir, project):
     redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()  # fails loudly when Redis is missing
-    data_dir, credential = project
-    servers = _servers(settings, data_dir, 2, {"OPENFRS_REDIS_URL": REDIS_URL})
+    own, credential = project
+    servers = _servers(own, 2, {"OPENFRS_REDIS_URL": REDIS_URL})
     try:
         answers, seconds = asyncio.run(_burst([url for url, _ in servers], credential))
         _check(answers, seconds)
