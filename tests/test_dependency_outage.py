@@ -228,3 +228,17 @@ def test_milvus_down_answers_503_quickly_stores_nothing_and_the_server_recovers(
         finally:
             proc.kill()
             proc.wait(timeout=20)
+
+
+def test_a_value_the_database_refuses_is_a_400_not_a_500():
+    """PostgreSQL refuses a NUL in text (psycopg DataError) where SQLite stores it: whatever input
+    path lets such a value through, the client gets FRS.0012, not FRS.0018."""
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/nul")
+    def nul() -> None:
+        raise psycopg.errors.UntranslatableCharacter("invalid byte sequence: 0x00")
+
+    answer = TestClient(app, raise_server_exceptions=False).get("/nul")
+    assert answer.status_code == 400 and answer.json()["error_code"] == "FRS.0012"

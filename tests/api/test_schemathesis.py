@@ -64,16 +64,6 @@ SET_BODY = REQUEST_EXAMPLES["create_face_set"]["value"]
 FACE_BODY = REQUEST_EXAMPLES["add_faces"]["value"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
-# What this fuzz finds on PostgreSQL (and Milvus) only, to be mended in src/ (then the entry goes):
-# operation id -> (what fails, whether it fails on every run: strict)
-SCALEOUT_KNOWN = {
-    "health": ("GET /health answers a `dependencies` member that its documented schema "
-               "(additionalProperties: false) does not list", True),
-    "show_audit": ("GET /v1/{project_id}/audit with a NUL in `action` answers 500: PostgreSQL text "
-                   "cannot hold NUL (psycopg DataError), where SQLite simply matches nothing", False),
-}
-
-
 class AkSkAuth(requests.auth.AuthBase):
     """Signs the request as it goes out (final path, query and body bytes), as the SDK does."""
 
@@ -227,10 +217,7 @@ def _check(case, server: Server) -> None:
 # not run under pytest 9, so each operation's Hypothesis test is built with its test builder.
 @pytest.mark.parametrize(("method", "path"), sorted(OPERATIONS),
                          ids=[OPERATIONS[key].operation_id for key in sorted(OPERATIONS)])
-def test_operation_keeps_its_contract(method, path, server, api_schema, settings, request):
-    known = SCALEOUT_KNOWN.get(OPERATIONS[(method, path)].operation_id)
-    if known and not settings.embedded:
-        request.applymarker(pytest.mark.xfail(reason=known[0], strict=known[1]))
+def test_operation_keeps_its_contract(method, path, server, api_schema):
     operation = api_schema[path][method]
     config = HypothesisTestConfig(
         project=api_schema.config,

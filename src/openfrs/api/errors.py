@@ -47,6 +47,15 @@ def _dependency(exc: Exception) -> str:
     return "vector database" if type(exc).__module__.startswith(("pymilvus", "grpc")) else "database"
 
 
+async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses outright (PostgreSQL text cannot hold a NUL character, a
+    number past its column): the client's input, so a 400, never a 500. SQLite takes such
+    values, so only the scale-out mode gets here."""
+    log.info("value refused by the database under %s %s: %s", request.method, request.url.path,
+             type(exc).__name__)
+    return error_response(FRSError("FRS.0012", "a value cannot be stored or searched (e.g. a NUL character)"))
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()))
@@ -66,6 +75,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for exc_class in _dependency_errors():
         app.add_exception_handler(exc_class, _dependency_down)
+    with contextlib.suppress(ImportError):
+        import psycopg
+
+        app.add_exception_handler(psycopg.DataError, _unstorable_value)
 
 
 def _dependency_errors() -> list[type[Exception]]:

@@ -295,7 +295,11 @@ REPLIES: dict[str, JsonSchema] = {
         "next_marker": nullable({"type": "integer", "description": "Pass as marker for the next page."}),
     }),
     "HealthResponse": closed({
-        "status": {"type": "string", "const": "ok"}, "version": STRING,
+        "status": {"type": "string", "enum": ["ok", "degraded"],
+                   "description": "degraded (with 503): a dependency below is down"},
+        "version": STRING,
+        "dependencies": {"type": "object", "additionalProperties": {"type": "string", "enum": ["ok", "down"]},
+                         "description": "Scale-out mode only: database (PostgreSQL), vectors (Milvus)"},
         "providers": {"type": "array", "items": STRING, "example": ["CPUExecutionProvider"]},
         "models": {"type": "object", "additionalProperties": STRING, "description": "role: version"},
     }),

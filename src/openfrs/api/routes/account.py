@@ -89,6 +89,9 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 async def show_audit(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     after = _int_param(request, "marker", 0, 0, 2**62)
     limit = _int_param(request, "limit", 100, 1, MAX_AUDIT_PAGE)
+    action = request.query_params.get("action") or None
+    if action is not None and not action.isprintable():  # a NUL, say: no action has one
+        raise FRSError("FRS.0012", "action must be printable text")
     events, next_marker = await asyncio.to_thread(_tenancy(request).audit_page, principal.project_id,
-                                                  request.query_params.get("action") or None, after, limit)
+                                                  action, after, limit)
     return {"events": [audit_document(e) for e in events], "next_marker": next_marker}
