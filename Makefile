@@ -14,7 +14,7 @@ DATA ?= ./data
 
 # Debian packages the tests run for real, by pinned version (apt checks each against the signed
 # archive index): HAProxy in front of two replicas (docs/deploy/haproxy.cfg, tests/test_replicas.py).
-DEBIAN_PACKAGES := haproxy=2.6.12-1+deb12u4 chromium=156.0.8078.114-1~deb12u1 chromium-driver=156.0.8078.114-1~deb12u1
+DEBIAN_PACKAGES := haproxy=2.6.12-1+deb12u4 chromium=156.0.8078.114-1~deb12u1 chromium-driver=156.0.8078.114-1~deb12u1 fonts-wqy-microhei=0.2.0-beta-3.1
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
 $(BIN)/python:
@@ -56,10 +56,11 @@ bench: models
 	$(BIN)/openfrs bench --json bench/out/bench.json
 	$(BIN)/python bench/detection_eval.py --json bench/out/detection.json
 
-# 1:N search at 100k and 1M synthetic faces plus LFW identification (~15 min on 2 cores).
+# 1:N search at 100k and 1M synthetic faces, embedded (SQLite + faiss) and scale-out (PostgreSQL at
+# 127.0.0.1:5432 + a Milvus it starts), plus LFW identification (docs/benchmarks.md: duration).
 bench-search: models
 	mkdir -p bench/out
-	$(BIN)/openfrs bench search --json bench/out/search.json
+	$(BIN)/openfrs bench search --backend both --json bench/out/search.json
 
 eval: models
 	mkdir -p bench/out

@@ -10,15 +10,17 @@ from fastapi import FastAPI
 
 from openfrs import __version__
 from openfrs.api.auth import NoAuth, TenantAuth
+from openfrs.api.ctyun import routes as ctyun
 from openfrs.api.errors import install_error_handlers
 from openfrs.api.metrics import Metrics, MetricsMiddleware
 from openfrs.api.openapi import install_openapi
 from openfrs.api.quota import make_limiter
 from openfrs.api.requestid import RequestIdMiddleware
-from openfrs.api.routes import account, faces, facesets, liveness, ops, quality, setfaces
+from openfrs.api.routes import account, faces, facesets, liveness, manage, ops, quality, setfaces
 from openfrs.api.tencent import dispatch as tencent
 from openfrs.api.usage import UsageMiddleware
 from openfrs.config import Settings, get_settings
+from openfrs.console import install_console
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
 from openfrs.service.setfaces import SetFaceService
@@ -76,8 +78,9 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for routes in (faces, facesets, setfaces, quality, liveness, account, ops, tencent):
+    for routes in (faces, facesets, setfaces, quality, liveness, account, manage, ops, tencent, ctyun):
         app.include_router(routes.router)
+    install_console(app)
     install_openapi(app, settings)
 
     return app
