@@ -44,3 +44,16 @@ def tencent_score(similarity: float) -> float:
     """Our calibrated 0-1 similarity on Tencent's 0-100 scale (same FAR at every anchor), 2 decimals."""
     similarities, scores = TENCENT_ANCHORS
     return round(float(np.interp(similarity, similarities, scores)), 2)
+
+
+def similarity_of_tencent_score(score: float) -> float:
+    """The calibrated similarity a Tencent score stands for (the inverse of `tencent_score`): a
+    client's FaceMatchThreshold becomes a similarity threshold with the same false-accept rate."""
+    similarities, scores = TENCENT_ANCHORS
+    return float(np.interp(score, scores, similarities))
+
+
+def similarity_at_far(far: float) -> float:
+    """The similarity at which strangers match at this per-pair false-accept rate (the Tencent
+    curve between our anchors): UniquePersonControl's 1e-2 ... 1e-5 as thresholds."""
+    return similarity_of_tencent_score(tencent_score_of_far(far))

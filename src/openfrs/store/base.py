@@ -71,3 +71,27 @@ class MetadataStore(Protocol):
     def face_keys(self, set_key: int) -> np.ndarray: ...
     def iter_embeddings(self, set_key: int, keys: np.ndarray | None = None,
                         batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
+
+
+class GroupConflict(Exception):
+    """Another group of the project has this id (args[0] == "id") or this name ("name")."""
+
+
+class PersonExists(Exception):
+    """A person with this id already exists in the project."""
+
+
+class UnknownPerson(Exception):
+    """No person with this id in the project."""
+
+
+class UnknownGroup(Exception):
+    """No group with this id in the project."""
+
+
+class MembershipConflict(Exception):
+    """The person is already in the group (args[0] == "member") or not in it ("not_member")."""
+
+
+class PersonLimit(Exception):
+    """A per-person limit would be passed: args = ("faces" | "groups" | "last_face", limit)."""

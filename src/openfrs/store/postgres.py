@@ -16,6 +16,7 @@ import psycopg
 from psycopg import errors
 
 from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, FaceSetFull, TooManyFaceSets
+from openfrs.store.persons_sql import TABLES, PersonTables
 from openfrs.store.pg_db import DEPENDENCY_TIMEOUT_S, PostgresDatabase
 from openfrs.store.query import Expr
 from openfrs.store.records import FaceRecord, FaceSetRecord
@@ -60,6 +61,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX faces_by_image ON faces (set_key, external_image_id)",
         "CREATE INDEX faces_by_set ON faces (set_key, key)",  # pages, key filters, rebuilds
     ),
+    # 2: person groups, persons, their faces and memberships (store/persons_sql.py)
+    tuple(table.format(key="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", blob="BYTEA")
+          for table in TABLES),
 )
 
 _FACE_SET_QUERY = f"SELECT {FACE_SET_COLUMNS} FROM face_sets"
@@ -91,7 +95,7 @@ def _key_list(keys: Sequence[int] | np.ndarray) -> list[int]:
     return [int(key) for key in keys]
 
 
-class PostgresMetadataStore(PostgresDatabase):
+class PostgresMetadataStore(PersonTables, PostgresDatabase):
     """The MetadataStore (store/base.py) on PostgreSQL; `schema` keeps one deployment's tables
     apart from others in the same database (created on first use). Thread-safe (a pool)."""
 
@@ -99,6 +103,15 @@ class PostgresMetadataStore(PostgresDatabase):
                  request_timeout: float = DEPENDENCY_TIMEOUT_S) -> None:
         super().__init__(url, schema, "metadata", MIGRATIONS, max_connections=max_connections,
                          request_timeout=request_timeout)
+
+    def _query_rows(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        return self._rows(query, params)
+
+    def _project_lock(self, db: psycopg.Connection, project_id: str) -> None:
+        """The lock create_face_set takes: groups, persons and face-set creation of one project
+        are serialised across replicas."""
+        db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                   (f"openfrs.face_sets:{self.schema or ''}:{project_id}",))
 
     # -- face sets ----------------------------------------------------------------------
 

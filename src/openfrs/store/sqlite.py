@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from openfrs.store.base import DuplicateFaceSet, DuplicateFaceSetId, FaceSetFull, TooManyFaceSets
+from openfrs.store.persons_sql import TABLES, PersonTables
 from openfrs.store.query import Expr
 from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.store.rows import (
@@ -57,7 +58,9 @@ CREATE TABLE IF NOT EXISTS faces (
     UNIQUE (set_key, face_id)
 );
 CREATE INDEX IF NOT EXISTS faces_by_image ON faces (set_key, external_image_id);
-"""
+""" + "".join(table.format(key="INTEGER PRIMARY KEY AUTOINCREMENT", blob="BLOB") + ";\n" for table in TABLES)
+# Person groups, persons and memberships (store/persons_sql.py) came later: CREATE ... IF NOT EXISTS
+# adds them to a data dir made before them, on its first open.
 
 
 def _field_index(field: str) -> str:
@@ -70,12 +73,14 @@ __all__ = ["DuplicateFaceSet", "DuplicateFaceSetId", "FaceSetFull", "SQLiteMetad
            "TooManyFaceSets"]
 
 
-class SQLiteMetadataStore(SQLiteDatabase):
+class SQLiteMetadataStore(PersonTables, SQLiteDatabase):
     """The embedded MetadataStore (store/base.py). Thread-safe: one writer connection behind a
     lock, one reader connection per thread.
 
     Look-ups by face key write ``+set_key``: the unary plus keeps SQLite on the primary key
     instead of walking the set's whole (set_key, ...) index (8 ms per search at 60k faces)."""
+
+    PARAM = "?"
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, SCHEMA)
@@ -83,6 +88,9 @@ class SQLiteMetadataStore(SQLiteDatabase):
             for (schema,) in db.execute("SELECT external_fields FROM face_sets").fetchall():
                 for field in json.loads(schema):
                     db.execute(_field_index(field))
+
+    def _query_rows(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        return self._reader().execute(query, params).fetchall()
 
     # -- face sets ----------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ def _faces(request: Request) -> FaceService:
     return request.app.state.face_service
 
 
-def _rect(face: Face) -> dict[str, int]:
+def rect(face: Face) -> dict[str, int]:
     box = face.box
     return {"X": int(round(box.x1)), "Y": int(round(box.y1)),
             "Width": int(round(box.width)), "Height": int(round(box.height))}
@@ -89,7 +89,7 @@ async def detect_face(request: Request, params: Params) -> dict[str, object]:
         raise TencentError("FailedOperation.FaceSizeTooSmall", f"no face of {min_size} px or more")
     infos = []
     for face in faces:
-        info: dict[str, object] = _rect(face)
+        info: dict[str, object] = rect(face)
         if want_attributes:
             info["FaceAttributesInfo"] = _attributes(face)
         if want_quality:

@@ -20,15 +20,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from openfrs.api.body import read_limited
-from openfrs.api.tencent import auth
-from openfrs.api.tencent.actions import ACTIONS
-from openfrs.api.tencent.errors import TencentError, failure, from_frs, success
+from openfrs.api.tencent import actions, auth, persons, search
+from openfrs.api.tencent.errors import TencentError, failure, from_frs, from_persons, success
 from openfrs.errors import FRSError
+from openfrs.service.persons import PersonError
 
 router = APIRouter(tags=["Tencent IAI"])
 log = logging.getLogger("openfrs.api.tencent")
 VERSIONS = ("2020-03-03",)
 THROTTLED = "RequestLimitExceeded"
+ACTIONS = {**actions.ACTIONS, **persons.ACTIONS, **search.ACTIONS}
 
 
 def _params(body: bytes) -> dict:
@@ -75,6 +76,8 @@ async def tencent_iai(request: Request) -> JSONResponse:
         refused = error
     except FRSError as error:
         refused = from_frs(error)
+    except PersonError as error:
+        refused = from_persons(error.kind, error.message)
     except Exception:  # noqa: BLE001 - the SDK must get an envelope it can read, not a 500
         log.exception("Tencent action %s failed (request %s)", request.headers.get(auth.ACTION_HEADER),
                       request_id)

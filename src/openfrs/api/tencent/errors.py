@@ -63,3 +63,30 @@ def from_frs(error: FRSError) -> TencentError:
     if error.code == "FRS.0013" and "smaller" in error.message:  # media/decode.py's lower bound
         code = "FailedOperation.ImageResolutionTooSmall"
     return TencentError(code, error.message)
+
+
+# The person/group rules' refusals (service/persons.PersonError.kind) -> Tencent's codes.
+_FROM_PERSONS = {
+    "person_not_found": "InvalidParameterValue.PersonIdNotExist",
+    "group_not_found": "InvalidParameterValue.GroupIdNotExist",
+    "person_exists": "InvalidParameterValue.PersonIdAlreadyExist",
+    "group_exists": "InvalidParameterValue.GroupIdAlreadyExist",
+    "group_name_exists": "InvalidParameterValue.GroupNameAlreadyExist",
+    "description_conflict": "FailedOperation.DuplicatedGroupDescription",
+    "descriptions_exceeded": "InvalidParameterValue.GroupExDescriptionsExceed",
+    "description_index": "InvalidParameterValue.PersonExDescriptionInfosExceed",
+    "too_many_faces": "InvalidParameterValue.PersonFaceNumExceed",
+    "too_many_groups": "InvalidParameterValue.GroupNumPerPersonExceed",
+    "last_face": "InvalidParameterValue.DeleteFaceNumExceed",
+    "already_member": "InvalidParameterValue.PersonExistInGroup",
+    "not_member": "FailedOperation.GroupPersonMapNotExist",
+    "group_full": "InvalidParameterValue.GroupFaceNumExceed",
+    "project_groups_exceeded": "InvalidParameterValue.GroupNumExceed",
+    "mixed_versions": "FailedOperation.AcrossVersionsError",
+    "no_faces_in_groups": "InvalidParameterValue.NoFaceInGroups",
+    "too_many_images": "InvalidParameterValue.UploadFaceNumExceed",
+}
+
+
+def from_persons(kind: str, message: str) -> TencentError:
+    return TencentError(_FROM_PERSONS.get(kind, "FailedOperation"), message)

@@ -6,6 +6,7 @@ reaches us as sent, so every field is checked here (tencent-iai.md §5).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from fastapi import Request
@@ -81,3 +82,102 @@ async def encoded_picture(request: Request, source: ImageSource) -> EncodedPictu
     settings = request.app.state.settings
     data = await load_source_bytes(source, settings)
     return EncodedPicture(data, ImageLimits.from_settings(settings))
+
+
+ID_CHARS = re.compile(r"[A-Za-z0-9\-%@#&_]+")  # GroupId / PersonId: <= 64 bytes of these
+MAX_ID_BYTES = 64
+
+
+def text(params: Params, name: str, *, max_len: int, code: str, required: bool = False,
+         min_len: int = 0) -> str | None:
+    """A string field; `code` + "Illegal" / "TooLong" for a bad or long value (e.g. code =
+    "InvalidParameterValue.GroupName"); absent: None, or MissingParameter when required."""
+    value = params.get(name)
+    if value is None or (required and value == ""):
+        if required:
+            raise TencentError("MissingParameter", f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise TencentError("InvalidParameter", f"{name} must be a string")
+    if len(value) > max_len:
+        raise TencentError(f"{code}TooLong", f"{name} is longer than {max_len} characters")
+    if len(value) < min_len or not value.isprintable():
+        raise TencentError(f"{code}Illegal", f"{name} must be {min_len}-{max_len} printable characters")
+    return value
+
+
+def identifier(params: Params, name: str, code: str) -> str:
+    """A required GroupId / PersonId: 1-64 bytes of A-Z a-z 0-9 - % @ # & _."""
+    value = text(params, name, max_len=4 * MAX_ID_BYTES, code=code, required=True)
+    assert value is not None
+    if len(value.encode()) > MAX_ID_BYTES:
+        raise TencentError(f"{code}TooLong", f"{name} is longer than {MAX_ID_BYTES} bytes")
+    if not ID_CHARS.fullmatch(value):
+        raise TencentError(f"{code}Illegal", f"{name} may hold only A-Z a-z 0-9 - % @ # & _")
+    return value
+
+
+def string_list(params: Params, name: str, *, required: bool = False) -> list[str]:
+    value = params.get(name)
+    if value is None:
+        if required:
+            raise TencentError("MissingParameter", f"{name} is required")
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TencentError("InvalidParameter", f"{name} must be a list of strings")
+    if required and not value:
+        raise TencentError("MissingParameter", f"{name} must not be empty")
+    return value
+
+
+def group_ids(params: Params, limit: int) -> list[str]:
+    ids = string_list(params, "GroupIds", required=True)
+    if len(ids) > limit:
+        raise TencentError("InvalidParameterValue.GroupIdsExceed", f"at most {limit} GroupIds")
+    for value in ids:
+        identifier({"GroupId": value}, "GroupId", "InvalidParameterValue.GroupId")
+    return ids
+
+
+def page(params: Params, max_limit: int, default: int = 10) -> tuple[int, int]:
+    """(Offset, Limit): Limit 1..max_limit (LimitExceed), Offset >= 0 (OffsetExceed)."""
+    offset = integer(params, "Offset", 0, range(0, 2**31), "InvalidParameterValue.OffsetExceed")
+    limit = integer(params, "Limit", default, range(0, max_limit + 1), "InvalidParameterValue.LimitExceed")
+    return offset, limit
+
+
+def gender(params: Params, default: int | None, allowed: tuple[int, ...] = (0, 1, 2)) -> int | None:
+    value = params.get("Gender")
+    if value is None:
+        return default
+    return integer(params, "Gender", 0, allowed, "InvalidParameterValue.PersonGenderIllegal")
+
+
+def indexed_values(params: Params, name: str, index: str, value: str, *, limit: int, max_len: int,
+                   code: str) -> dict[int, str]:
+    """[{<index>: int, <value>: str}, ...] -> {index: value}; more than `limit`: `code` + "Exceed"."""
+    items = params.get(name)
+    if items is None:
+        return {}
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise TencentError("InvalidParameter", f"{name} must be a list of objects")
+    if len(items) > limit:
+        raise TencentError(f"{code}Exceed", f"at most {limit} {name}")
+    out: dict[int, str] = {}
+    for item in items:
+        position = integer(item, index, -1, range(0, limit), f"{code}Exceed")
+        if position < 0:
+            raise TencentError("MissingParameter", f"{name}.{index} is required")
+        given = text(item, value, max_len=max_len, code=f"{code}Name") or ""
+        out[position] = given
+    return out
+
+
+def threshold(params: Params, name: str, default: float) -> float:
+    """A Tencent score threshold, 0 <= value < 100 (FaceMatchThresholdIllegal)."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise TencentError("InvalidParameterValue.FaceMatchThresholdIllegal", f"{name} must be 0-100")
+    return float(value)
