@@ -312,19 +312,38 @@ def test_project_rights(server, images):
 
 
 def test_refusals_are_http_200_json_and_never_counted_as_calls(server, sdk, images):
+    """A refusal (HTTP 200, as the SDK needs) is billed as no call and counted as an error_4xx:
+    the surface leaves the status it stands for in the request state (api/auth.call_status)."""
     endpoint, data_dir, keys = server
     root, _ = images
     before = usage(data_dir, "sdk").get("iai.DetectFace", (0, 0))
+    metrics_before = _series(endpoint, "iai.DetectFace")
     sdk.DetectFace(detect_request(Image=b64(root / SAME[0][0])))
     for fields in ({}, {"Image": "QUFB", "MaxFaceNum": 0}):
         refused(sdk.DetectFace, detect_request(**fields))
     assert usage(data_dir, "sdk")["iai.DetectFace"] == (before[0] + 1, before[1])
+    after = _series(endpoint, "iai.DetectFace")
+    assert after["api_calls"] == metrics_before.get("api_calls", 0) + 1
+    assert after["error_4xx"] == metrics_before.get("error_4xx", 0) + 2
+    assert after["error_5xx"] == metrics_before.get("error_5xx", 0)
     # unsigned, API 2.0 style (Action in a form body): a Tencent envelope, not an FRS 401
     raw = httpx.post(f"http://{endpoint}/", data={"Action": "DetectFace", "SecretId": keys["sdk"].ak},
                      trust_env=False)
     assert raw.status_code == 200 and raw.headers["content-type"] == "application/json"
     assert raw.json()["Response"]["Error"]["Code"] == "AuthFailure.SignatureFailure"
     assert raw.json()["Response"]["RequestId"]
+
+
+def _series(endpoint: str, api: str) -> dict[str, float]:
+    """api_calls / error_4xx / error_5xx of one API, every project, from /metrics (a loopback
+    scrape; the tests run one at a time, so differences are one test's calls)."""
+    text = httpx.get(f"http://{endpoint}/metrics", trust_env=False).text
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        for name in ("api_calls", "error_4xx", "error_5xx"):
+            if line.startswith(name + "{") and f'api="{api}"' in line:
+                out[name] = out.get(name, 0) + float(line.rsplit(" ", 1)[1])
+    return out
 
 
 # -- in process, OPENFRS_AUTH=off: the envelope for whatever arrives --------------------------------
@@ -347,5 +366,5 @@ def test_auth_off_serves_unsigned_calls(client, shared_data):
     image = b64(shared_data / "lfw-partial/images/Abdullah/Abdullah_0002.jpg")
     response = client.post("/", json={"Image": image}, headers=TENCENT_HEADERS)
     assert len(response.json()["Response"]["FaceInfos"]) == 1
-    unknown = client.post("/", json={}, headers={**TENCENT_HEADERS, "X-TC-Action": "CreateGroup"})
+    unknown = client.post("/", json={}, headers={**TENCENT_HEADERS, "X-TC-Action": "DetectFaceAttributes"})
     assert unknown.status_code == 200 and unknown.json()["Response"]["Error"]["Code"] == "InvalidAction"

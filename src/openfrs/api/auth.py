@@ -131,17 +131,37 @@ class TenantAuth:
 
     async def _admit(self, request: Request, principal: Principal) -> None:
         api = request.scope["route"].name
-        project = self.tenancy.admit(principal.project_id, API_SERVICES.get(api))
-        rate = project.qps if project.qps is not None else self.qps_default
         try:
-            wait = await self.limiter.acquire(f"{project.project_id}:{api}", rate, max(rate, 1.0))
-        except QuotaBackendError:
-            raise FRSError("FRS.0033", "the quota store is unreachable; retry later") from None
-        if wait > 0:
-            setting = ("the project's own limit (openfrs admin set-qps)" if project.qps is not None
+            await admit_call(self, principal.project_id, api, API_SERVICES.get(api))
+        except QuotaExceeded as exc:
+            if exc.wait is None:
+                raise FRSError("FRS.0033", "the quota store is unreachable; retry later") from None
+            setting = ("the project's own limit (openfrs admin set-qps)" if exc.own_limit
                        else "OPENFRS_QPS_DEFAULT, or the project's own with openfrs admin set-qps")
-            raise FRSError("FRS.0033", f"over {rate:g} calls per second for {api}; the limit is "
-                           f"{setting}", retry_after=max(1, math.ceil(wait)))
+            raise FRSError("FRS.0033", f"over {exc.rate:g} calls per second for {api}; the limit is "
+                           f"{setting}", retry_after=max(1, math.ceil(exc.wait))) from None
+
+
+class QuotaExceeded(Exception):
+    """The project's calls per second for an API are spent (`wait`: seconds until the next one),
+    or the quota store is unreachable (`wait` None); each surface words it in its own codes."""
+
+    def __init__(self, rate: float, wait: float | None, own_limit: bool) -> None:
+        self.rate, self.wait, self.own_limit = rate, wait, own_limit
+        super().__init__(f"over {rate:g} calls per second" if wait is not None else "quota store down")
+
+
+async def admit_call(auth: TenantAuth, project_id: str, api: str, service: str | None) -> None:
+    """The project's rules for one call, whichever surface it came by: not frozen and the
+    sub-service enabled (FRSError from the tenancy store), then its QPS for `api` (QuotaExceeded)."""
+    project = auth.tenancy.admit(project_id, service)
+    rate = project.qps if project.qps is not None else auth.qps_default
+    try:
+        wait = await auth.limiter.acquire(f"{project.project_id}:{api}", rate, max(rate, 1.0))
+    except QuotaBackendError:
+        raise QuotaExceeded(rate, None, project.qps is not None) from None
+    if wait > 0:
+        raise QuotaExceeded(rate, wait, project.qps is not None)
 
 
 def label_call(request: Request, principal: Principal) -> None:
@@ -156,6 +176,17 @@ async def authenticate(request: Request, project_id: str) -> Principal:
     principal = await authenticator.authenticate(request, project_id)
     label_call(request, principal)
     return principal
+
+
+OUTCOME_STATUS = "outcome_status"  # request.state: the HTTP status the answer stands for
+
+
+def call_status(state: Mapping[str, object], status: int) -> int:
+    """The status usage and metrics count a call under: the one a surface left in the request
+    state (`OUTCOME_STATUS`, e.g. Tencent's refusals, answered with HTTP 200 as its SDK needs),
+    else the response's own."""
+    outcome = state.get(OUTCOME_STATUS)
+    return int(outcome) if isinstance(outcome, int) and not isinstance(outcome, bool) else status
 
 
 def call_labels(state: Mapping[str, object]) -> tuple[str, str] | None:

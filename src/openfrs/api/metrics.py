@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openfrs.api.auth import call_labels
+from openfrs.api.auth import call_labels, call_status
 
 BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -104,7 +104,8 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Pure ASGI so streaming responses and errors are timed too; labels come from the auth dependency."""
+    """Pure ASGI so streaming responses and errors are timed too; labels come from the auth dependency,
+    the status from the response or the surface's outcome (api/auth.call_status)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -142,4 +143,4 @@ class MetricsMiddleware:
     def _observe(self, state: dict, status: int, seconds: float) -> None:
         labels = call_labels(state)
         if labels is not None:  # unlabelled: health, /metrics, 404s
-            self.metrics.observe(*labels, status, seconds)
+            self.metrics.observe(*labels, call_status(state, status), seconds)

@@ -1,7 +1,9 @@
 """Count each successful API call (status < 400) per project / API / day, as FRS bills, and each
 throttled one (429: over the QPS limit or the inference queue) apart; other failures are not
-counted. Pure ASGI; the count is committed before the response starts, so a client that reads
-its usage right after a call sees that call."""
+counted. The status is the one the surface left in the request state when it did (a Tencent
+refusal is an HTTP 200 that stands for a 4xx: api/auth.call_status). Pure ASGI; the count is
+committed before the response starts, so a client that reads its usage right after a call sees
+that call."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openfrs.api.auth import call_labels
+from openfrs.api.auth import call_labels, call_status
 from openfrs.service.tenancy import Tenancy
 
 
@@ -26,6 +28,7 @@ class UsageMiddleware:
 
         async def counted(message: Message) -> None:
             status = message.get("status", 0) if message["type"] == "http.response.start" else 0
+            status = call_status(state, status) if status else 0
             if status and (status < 400 or status == 429):
                 labels = call_labels(state)
                 if labels is not None:

@@ -15,8 +15,7 @@ import time
 
 from fastapi import Request
 
-from openfrs.api.auth import Principal, TenantAuth
-from openfrs.api.quota import QuotaBackendError
+from openfrs.api.auth import Principal, QuotaExceeded, TenantAuth, admit_call
 from openfrs.api.tencent import signature
 from openfrs.api.tencent.errors import TencentError
 from openfrs.service.tenancy import DEFAULT_PROJECT
@@ -70,17 +69,16 @@ def verify(request: Request, body: bytes) -> Principal:
 
 
 async def admit(request: Request, principal: Principal, api: str, service: str) -> None:
-    """The project's state, sub-service and QPS, as for FRS calls (FRSError from the tenancy
-    store is mapped by the caller: frozen, not enabled)."""
+    """The project's state, sub-service and QPS, as for FRS calls (api/auth.admit_call; FRSError
+    from the tenancy store is mapped by the caller: frozen, not enabled)."""
     auth = _tenant_auth(request)
     if auth is None:
         return
-    project = auth.tenancy.admit(principal.project_id, service)
-    rate = project.qps if project.qps is not None else auth.qps_default
     try:
-        wait = await auth.limiter.acquire(f"{project.project_id}:{api}", rate, max(rate, 1.0))
-    except QuotaBackendError:
-        raise TencentError("RequestLimitExceeded", "the quota store is unreachable; retry later") from None
-    if wait > 0:
-        raise TencentError("RequestLimitExceeded",
-                           f"over {rate:g} calls per second for {api}; retry in {math.ceil(wait)} s")
+        await admit_call(auth, principal.project_id, api, service)
+    except QuotaExceeded as exc:
+        if exc.wait is None:
+            message = "the quota store is unreachable; retry later"
+        else:
+            message = f"over {exc.rate:g} calls per second for {api}; retry in {math.ceil(exc.wait)} s"
+        raise TencentError("RequestLimitExceeded", message) from None

@@ -5,14 +5,14 @@ version -> label the call (project, "iai.<Action>") for metrics and usage -> the
 rights and QPS -> parse the JSON body -> run the action. Every refusal is Tencent's error
 envelope with HTTP 200 (the SDK reads codes only from a 200), never a 5xx for bad input.
 
-Metrics and usage count calls by HTTP status, and every answer here is a 200, so a refused
-call is unlabelled before it is answered: it never counts as a successful call; one refused by
-the QPS limit is counted as throttled, as an FRS 429 is.
+Every answer here is an HTTP 200, so a refusal leaves the status an FRS call refused the same
+way would get in the request state (api/auth.OUTCOME_STATUS: 400, 429 for the QPS limit, 500),
+which usage and metrics count by: it is never billed as a successful call, it counts as an
+error_4xx (or error_5xx), and one refused by the QPS limit is counted as throttled.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -82,14 +82,12 @@ async def tencent_iai(request: Request) -> JSONResponse:
         log.exception("Tencent action %s failed (request %s)", request.headers.get(auth.ACTION_HEADER),
                       request_id)
         refused = TencentError("InternalError", f"internal error; request id {request_id}")
-    await _unlabel(request, throttled=refused.code == THROTTLED)
+    request.state.outcome_status = _status(refused.code)  # api/auth.OUTCOME_STATUS
     return failure(refused, request_id)
 
 
-async def _unlabel(request: Request, throttled: bool) -> None:
-    project, api = getattr(request.state, "project_id", None), getattr(request.state, "api", None)
-    if project is None or api is None:
-        return
-    del request.state.project_id, request.state.api
-    if throttled:
-        await asyncio.to_thread(request.app.state.tenancy.count_call, project, api, True)
+def _status(code: str) -> int:
+    """The HTTP status an FRS call refused the same way gets: usage and metrics count the call by it."""
+    if code == THROTTLED:
+        return 429
+    return 500 if code in ("InternalError", "FailedOperation.ServerError") else 400
