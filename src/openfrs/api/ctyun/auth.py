@@ -14,10 +14,9 @@ import time
 
 from fastapi import Request
 
-from openfrs.api.auth import Principal, TenantAuth
+from openfrs.api.auth import Principal, QuotaExceeded, TenantAuth, admit_call
 from openfrs.api.ctyun import signature
 from openfrs.api.ctyun.errors import SERVICE_FAULT, THROTTLED, UNAUTHORIZED, CtyunError
-from openfrs.api.quota import QuotaBackendError
 from openfrs.service.tenancy import DEFAULT_PROJECT
 
 DT_HEADER = "x-ctyun-dt"
@@ -65,16 +64,15 @@ def verify(request: Request, body: bytes) -> Principal:
 
 
 async def admit(request: Request, principal: Principal, api: str, service: str) -> None:
-    """The project's state and sub-service (FRSError, mapped by the caller) and its QPS."""
+    """The project's state, sub-service and QPS, as for FRS calls (api/auth.admit_call; FRSError
+    from the tenancy store is mapped by the caller: frozen, not enabled)."""
     auth = _tenant_auth(request)
     if auth is None:
         return
-    project = auth.tenancy.admit(principal.project_id, service)
-    rate = project.qps if project.qps is not None else auth.qps_default
     try:
-        wait = await auth.limiter.acquire(f"{project.project_id}:{api}", rate, max(rate, 1.0))
-    except QuotaBackendError:
-        raise CtyunError(SERVICE_FAULT, "the quota store is unreachable; retry later", 503) from None
-    if wait > 0:
-        raise CtyunError(THROTTLED, f"over {rate:g} calls per second for {api}; retry in {math.ceil(wait)} s",
-                         429)
+        await admit_call(auth, principal.project_id, api, service)
+    except QuotaExceeded as exc:
+        if exc.wait is None:
+            raise CtyunError(SERVICE_FAULT, "the quota store is unreachable; retry later", 503) from None
+        raise CtyunError(THROTTLED, f"over {exc.rate:g} calls per second for {api}; "
+                         f"retry in {math.ceil(exc.wait)} s", 429) from None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from openfrs.api.auth import OUTCOME_STATUS
 from openfrs.api.body import read_limited
 from openfrs.api.ctyun import auth
 from openfrs.api.ctyun.errors import JSON, SERVICE_FAULT, CtyunError, failure, from_frs, success
@@ -65,8 +66,7 @@ def _route(name: str):
             request_id = getattr(request.state, "request_id", "")
             log.exception("CTyun %s failed (request %s)", name, request_id)
             refused = CtyunError(SERVICE_FAULT, f"internal error; request id {request_id}", 500)
-        if refused.status != 429:  # a throttled call stays labelled: usage counts it as throttled
-            request.state.project_id = request.state.api = None
+        setattr(request.state, OUTCOME_STATUS, refused.status if refused.status != 200 else 400)
         return failure(refused)
     return ctyun_operation
 
