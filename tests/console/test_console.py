@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from huaweicloudsdkfrs.v2 import ShowAllFaceSetsRequest
+from playwright import sync_api
 
 from openfrs.benchmark.http_load import free_port, start_server
 from tests.api.test_auth import accounts, projects_with_credentials
@@ -27,8 +28,7 @@ from tests.api.test_huawei_sdk import client as huawei_client
 from tests.conftest import server_env, stores_of_their_own
 
 pytestmark = [pytest.mark.models, pytest.mark.data]
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-sync_api = pytest.importorskip("playwright.sync_api")
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # the browser is Debian's, never fetched
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
