@@ -247,6 +247,7 @@ def test_refusals_have_their_code_and_status_and_count_nothing(server, files):
     cases = [
         (call(server, DETECT, good, app_secret=credential["sk"] + "x"), 401, 4401),  # wrong signature
         (call(server, DETECT, good, dt=stale), 401, 4401),  # X-CTYUN-DT ten minutes old
+        (call(server, DETECT, good, dt=str(int(time.time()))), 401, 4401),  # seconds, not milliseconds
         (call(server, DETECT, good, app_key="AKNOSUCHKEY000000000"), 401, 4401),
         (call(server, DETECT, b"{not json"), 200, 4007),
         (call(server, DETECT, {"data": [12]}), 200, 4007),
@@ -265,6 +266,19 @@ def test_refusals_have_their_code_and_status_and_count_nothing(server, files):
         assert response.json()["code"] == code and response.json()["result"] == [], response.text
         assert response.json()["message"]
     assert usage_and_audit(data_dir, credential["project_id"]) == before
+
+
+def test_the_query_is_signed_as_sent(server, files):
+    """QUERY is the raw text after "?", in its order and encoding: reordering it breaks the signature."""
+    url, _, credential = server
+    body = json.dumps({"data": [lfw_item(files, LFW[0])]}).encode()
+    dt = str(int(time.time() * 1000))
+    sign = ctyun_sign(credential["sk"], "POST", DETECT, "b=2&a=%2F", dt, body)
+    headers = {"Content-Type": "application/json", "X-CTYUN-DT": dt,
+               "Authorization": f"CTYUN {credential['ak']}:{sign.upper()}"}  # hex case is free
+    assert ok(httpx.post(f"{url}{DETECT}?b=2&a=%2F", content=body, headers=headers, trust_env=False))
+    reordered = httpx.post(f"{url}{DETECT}?a=%2F&b=2", content=body, headers=headers, trust_env=False)
+    assert reordered.status_code == 401 and reordered.json()["code"] == 4401
 
 
 def test_disabled_sub_service(server, files):
