@@ -353,3 +353,18 @@ def _blank_jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (200, 200), (120, 120, 120)).save(out, "JPEG")
     return out.getvalue()
+
+
+def test_changes_are_audited(server, tc, photo):
+    _, data_dir, _ = server
+    tc("CreateGroup", GroupId="audited", GroupName="Audited")
+    tc("CreatePerson", GroupId="audited", PersonId="a1", PersonName="A", Image=photo(PEOPLE[2], 1))
+    tc("DeleteGroup", GroupId="audited")
+    tenancy = Tenancy.open(data_dir)
+    try:
+        project = tenancy.project("owner").project_id
+        events = [(e.action, e.resource) for e in tenancy.audit_events(project) if "audited" in e.resource]
+    finally:
+        tenancy.close()
+    assert events == [("CreateGroup", "group/audited"), ("CreatePerson", "person/a1,group/audited"),
+                      ("DeleteGroup", "group/audited")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -245,7 +245,20 @@ class PersonService:
             raise self.faces.no_face("FRS.0404")
         return [(face, refusal_reasons(face, quality) if quality else []) for face in detected[:limit]]
 
-    def _index(self, stored: Mapping[int, Sequence[FaceRecord]]) -> None:
+    async def _index(self, stored: Mapping[int, Sequence[FaceRecord]], undo: Callable[[], object]) -> None:
+        """Index faces just committed (off the loop: Milvus is I/O). Should that fail (a shared
+        index down: the call answers an error), `undo` takes the change back out of the store, as
+        SetFaceService._withdraw does, so the refusal stores nothing and a retry duplicates nothing."""
+        try:
+            await asyncio.to_thread(self._add_vectors, stored)
+        except Exception:
+            try:
+                await asyncio.to_thread(undo)
+            except Exception:  # noqa: BLE001 - the original failure is the one to answer
+                log.warning("could not take back a person change after an index failure")
+            raise
+
+    def _add_vectors(self, stored: Mapping[int, Sequence[FaceRecord]]) -> None:
         for set_key, records in stored.items():
             if records:
                 self.indexes.add(
@@ -254,7 +267,12 @@ class PersonService:
                     np.stack([r.embedding for r in records]),
                 )
 
-    def _unindex(self, removed: Mapping[int, Sequence[int]]) -> None:
+    async def _unindex(self, removed: Mapping[int, Sequence[int]]) -> None:
+        """Vectors of faces already deleted from the store; a stale one left in an index by a
+        failure here is never answered (search drops keys the store no longer has)."""
+        await asyncio.to_thread(self._remove_vectors, removed)
+
+    def _remove_vectors(self, removed: Mapping[int, Sequence[int]]) -> None:
         for set_key, keys in removed.items():
             if len(keys):
                 self.indexes.remove(set_key, np.array(keys, np.int64))
@@ -302,7 +320,7 @@ class PersonService:
         created, set_key, stored = await self._call(
             self.store.create_person, record, group_id, dict(person.descriptions)
         )
-        self._index({set_key: stored})
+        await self._index({set_key: stored}, lambda: self.store.delete_person(project_id, person.person_id))
         return Enrolled(created, face)
 
     def _person_face(self, face_id: str, face: Face, model_version: str) -> PersonFaceRecord:
@@ -334,12 +352,12 @@ class PersonService:
         return found
 
     async def delete_person(self, project_id: str, person_id: str) -> None:
-        self._unindex(await self._call(self.store.delete_person, project_id, person_id))
+        await self._unindex(await self._call(self.store.delete_person, project_id, person_id))
 
     async def leave_group(self, project_id: str, person_id: str, group_id: str) -> bool:
         """Out of one group; True when that was its last group and the person is deleted."""
         set_key, keys, gone = await self._call(self.store.leave_group, project_id, person_id, group_id)
-        self._unindex({set_key: keys})
+        await self._unindex({set_key: keys})
         return gone
 
     async def copy_person(self, project_id: str, person_id: str, group_ids: Sequence[str]) -> list[str]:
@@ -352,8 +370,14 @@ class PersonService:
         stored = await self._call(
             self.store.join_groups, project_id, person_id, list(group_ids), self.limits.max_groups, _ms()
         )
-        self._index(stored)
-        return list(dict.fromkeys(group_ids))
+        joined = list(dict.fromkeys(group_ids))
+
+        def undo() -> None:
+            for group_id in joined:
+                self.store.leave_group(project_id, person_id, group_id)
+
+        await self._index(stored, undo)
+        return joined
 
     async def modify_person(
         self, project_id: str, person_id: str, name: str | None, gender: int | None
@@ -411,11 +435,11 @@ class PersonService:
             new.append(record)
             outcomes.append(FaceOutcome("ok", record.face_id, face))
         if new:
-            self._index(
-                await self._call(
-                    self.store.add_person_faces, project_id, person_id, new, self.limits.max_faces
-                )
+            stored = await self._call(
+                self.store.add_person_faces, project_id, person_id, new, self.limits.max_faces
             )
+            ids = [record.face_id for record in new]
+            await self._index(stored, lambda: self.store.delete_person_faces(project_id, person_id, ids))
         return outcomes
 
     async def delete_faces(self, project_id: str, person_id: str, face_ids: Sequence[str]) -> list[str]:
@@ -423,5 +447,5 @@ class PersonService:
         gone, removed = await self._call(
             self.store.delete_person_faces, project_id, person_id, list(face_ids)
         )
-        self._unindex(removed)
+        await self._unindex(removed)
         return gone

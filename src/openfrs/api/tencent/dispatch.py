@@ -19,6 +19,7 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from openfrs.api import audit
 from openfrs.api.body import read_limited
 from openfrs.api.tencent import actions, auth, persons, search
 from openfrs.api.tencent.errors import TencentError, failure, from_frs, from_persons, success
@@ -64,7 +65,12 @@ async def _answer(request: Request) -> dict[str, object]:
     api = f"iai.{name}"
     request.state.project_id, request.state.api = principal.project_id, api  # as api/auth.label_call
     await auth.admit(request, principal, api, ACTIONS[name].service)
-    return await ACTIONS[name].handler(request, _params(body))
+    params = _params(body)
+    answer = await ACTIONS[name].handler(request, params)
+    if name in persons.CHANGES:  # written before the answer goes out, as FRS changes are
+        await audit.record(request, principal, name, persons.resource(params),
+                           {"answer": {k: v for k, v in answer.items() if k.startswith("Suc")}})
+    return answer
 
 
 @router.post("/", include_in_schema=False, name="tencent_iai")

@@ -343,3 +343,16 @@ ACTIONS: dict[str, Action] = {
         ("DeleteFace", delete_face),
     )
 }
+
+# Actions that change stored data: audited (api/audit.py) under the action's name.
+CHANGES = frozenset({
+    "CreateGroup", "DeleteGroup", "ModifyGroup", "CreatePerson", "DeletePerson", "DeletePersonFromGroup",
+    "ModifyPersonBaseInfo", "ModifyPersonGroupInfo", "CopyPerson", "CreateFace", "DeleteFace",
+})
+
+
+def resource(params: Params) -> str:
+    """What an audited change touched: the person and/or group, as the request named them."""
+    parts = [f"{kind}/{params[name]}" for kind, name in (("person", "PersonId"), ("group", "GroupId"))
+             if isinstance(params.get(name), str)]
+    return ",".join(parts)[:200]
