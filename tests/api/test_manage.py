@@ -77,8 +77,11 @@ def test_users_create_disable_reset_delete(world):
     assert token("new-bob-password").status_code == 201
     assert as_a("PUT", f"{base}/bob", {"disabled": True}).json()["user"]["disabled"] is True
     assert_frs_error(token("new-bob-password"), "APIG.0301", 401)
-    assert as_a("DELETE", f"{base}/bob").json() == {"name": "bob", "deleted": True}
+    deleted = as_a("DELETE", f"{base}/bob")
+    assert deleted.json() == {"name": "bob", "deleted": True}
     assert ("ak:" + a.ak, "deleteUser", "user/bob") in _actions(world["tenancy"], a.project_id)
+    last = world["tenancy"].audit_events(a.project_id, "deleteUser")[-1]
+    assert last.request_id == deleted.headers["x-request-id"]  # the id the client saw
 
 
 def test_services_and_qps(world):

@@ -8,6 +8,7 @@ or project stops working on the next call.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import math
@@ -119,6 +120,8 @@ class Rotation:
 
 
 class Tenancy:
+    request_id = ""  # what audit records carry when a change names none (see for_request)
+
     def __init__(self, store: Accounts, box: SecretBox, token_ttl_s: float = 86400.0) -> None:
         self.store = store
         self.box = box
@@ -345,6 +348,12 @@ class Tenancy:
 
     # -- a project managing itself (OpenFRS extension: api/routes/manage.py) ---------------------
 
+    def for_request(self, request_id: str) -> Tenancy:
+        """The same accounts, whose audit records of changes carry the API request's id."""
+        view = copy.copy(self)
+        view.request_id = request_id
+        return view
+
     def own_credential(self, project_id: str, ak: str) -> Credential:
         """The project's credential `ak`; another project's answers as an unknown one (FRS.0012)."""
         credential = self.store.credential(ak)
@@ -395,7 +404,8 @@ class Tenancy:
 
     def audit(self, project_id: str, actor: str, action: str, resource: str, detail: dict,
               request_id: str = "") -> None:
-        self.store.append_audit(now_text(), project_id, actor, action, resource, detail, request_id)
+        self.store.append_audit(now_text(), project_id, actor, action, resource, detail,
+                                request_id or self.request_id)
 
     def audit_events(self, project_id: str | None, action: str | None = None, after: int = 0,
                      limit: int = 100) -> list[AuditEvent]:

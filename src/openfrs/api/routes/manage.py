@@ -27,7 +27,8 @@ USERS = "/v1/{project_id}/users"
 
 
 def _tenancy(request: Request) -> Tenancy:
-    return request.app.state.tenancy
+    """The accounts, auditing each change with this request's id (as api/audit.py does)."""
+    return request.app.state.tenancy.for_request(getattr(request.state, "request_id", ""))
 
 
 async def _body(request: Request) -> dict:
