@@ -13,7 +13,8 @@ DATA ?= ./data
 .PHONY: serve test install models system-packages bench bench-search eval lint clean
 
 # Debian packages the tests run for real, by pinned version (apt checks each against the signed
-# archive index): HAProxy in front of two replicas (docs/deploy/haproxy.cfg, tests/test_replicas.py).
+# archive index): HAProxy in front of two replicas (docs/deploy/haproxy.cfg, tests/test_replicas.py);
+# Chromium, its driver and a CJK font for the console tests (tests/console/).
 DEBIAN_PACKAGES := haproxy=2.6.12-1+deb12u4 chromium=156.0.8078.114-1~deb12u1 chromium-driver=156.0.8078.114-1~deb12u1 fonts-wqy-microhei=0.2.0-beta-3.1
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
@@ -38,9 +39,11 @@ serve: models
 
 # The whole suite on the embedded default, then the API tests again in scale-out mode: PostgreSQL
 # (127.0.0.1:5432 must be running, as on the CI machine) + a Milvus server the tests start.
+# Installs only the packages not already there at exactly their pinned version.
 system-packages:
-	@command -v haproxy >/dev/null || $(APT_INSTALL) $(DEBIAN_PACKAGES) \
-		|| (apt-get update -q && $(APT_INSTALL) $(DEBIAN_PACKAGES))
+	@missing=$$(for pin in $(DEBIAN_PACKAGES); do \
+		[ "$$(dpkg-query -W -f='$${Version}' "$${pin%%=*}" 2>/dev/null)" = "$${pin#*=}" ] || echo "$$pin"; done); \
+	if [ -n "$$missing" ]; then $(APT_INSTALL) $$missing || (apt-get update -q && $(APT_INSTALL) $$missing); fi
 
 test: models system-packages
 	$(BIN)/python -m pytest -q
