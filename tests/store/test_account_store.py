@@ -23,6 +23,7 @@ from openfrs.store.accounts import (
     User,
 )
 from openfrs.store.accounts_pg import PostgresAccountStore
+from openfrs.store.postgres import MIGRATIONS as METADATA_MIGRATIONS
 from openfrs.store.postgres import PostgresMetadataStore
 from openfrs.store.secret_box import SecretBox
 
@@ -272,6 +273,6 @@ def test_both_stores_share_a_schema_each_migrated_once(pg_url, pg_schema):
         for store in stores:
             store.close()
     with psycopg.connect(pg_url) as conn:
-        versions = conn.execute(sql.SQL("SELECT component, version FROM {}.schema_version ORDER BY 1")
+        versions = conn.execute(sql.SQL("SELECT component, version FROM {}.schema_version ORDER BY 1, 2")
                                 .format(sql.Identifier(pg_schema))).fetchall()
-    assert versions == [("accounts", 1), ("metadata", 1)]
+    assert versions == [("accounts", 1), *(("metadata", v) for v in range(1, len(METADATA_MIGRATIONS) + 1))]
