@@ -185,3 +185,12 @@ def test_stores_made_before_persons_gain_the_tables(tmp_path, request):
         assert _group(store, "g1").group_id == "g1"
     finally:
         store.close()
+
+
+def test_persons_of_many_face_ids(store):
+    """A search over many groups asks for thousands of face ids: one statement would pass
+    SQLite's parameter cap."""
+    _group(store, "g1")
+    _person(store, "ann", "g1", faces=(3,))
+    ids = [f"x{i:06d}" for i in range(40_000)] + ["pf000003"]
+    assert [p.person_id for p in store.persons_of_faces("p1", ids).values()] == ["ann"]

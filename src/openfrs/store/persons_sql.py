@@ -92,6 +92,7 @@ _GROUP_QUERY = (
 )
 _PERSON_QUERY = "SELECT key, project_id, person_id, name, gender, created_ms FROM persons"
 _IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
+ID_CHUNK = 500
 Rows = Callable[[str, Sequence[object]], list[tuple]]
 
 
@@ -361,15 +362,15 @@ class PersonTables:
     def persons_of_faces(self, project_id: str, face_ids: Sequence[str]) -> dict[str, PersonRecord]:
         """The persons (with faces and groups) whose faces have these ids, by face id."""
         ids = sorted(set(face_ids))
-        if not ids:
-            return {}
-        marks = ", ".join(["%s"] * len(ids))
-        rows = self._read(
-            f"SELECT f.face_id, p.key, p.project_id, p.person_id, p.name, p.gender, p.created_ms"
-            f" FROM person_faces f JOIN persons p ON p.key = f.person_key"
-            f" WHERE p.project_id = %s AND f.face_id IN ({marks})",
-            (project_id, *ids),
-        )
+        rows = []
+        for start in range(0, len(ids), ID_CHUNK):  # SQLite caps the parameters of a statement
+            chunk = ids[start : start + ID_CHUNK]
+            rows += self._read(
+                "SELECT f.face_id, p.key, p.project_id, p.person_id, p.name, p.gender, p.created_ms"
+                " FROM person_faces f JOIN persons p ON p.key = f.person_key"
+                f" WHERE p.project_id = %s AND f.face_id IN ({', '.join(['%s'] * len(chunk))})",
+                (project_id, *chunk),
+            )
         persons: dict[int, PersonRecord] = {}
         found = {}
         for row in rows:
