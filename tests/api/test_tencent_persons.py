@@ -19,6 +19,8 @@ from tencentcloud.iai.v20200303 import iai_client, models
 
 from openfrs.benchmark.http_load import free_port, start_server
 from openfrs.service.tenancy import Tenancy
+from tests.api.test_auth import projects_with_credentials
+from tests.conftest import server_env, stores_of_their_own
 
 pytestmark = pytest.mark.models
 PEOPLE = ("Ai_Sugiyama", "Ahmed_Chalabi", "Adam_Sandler", "Abdullah")
@@ -26,23 +28,19 @@ PEOPLE = ("Ai_Sugiyama", "Ahmed_Chalabi", "Adam_Sandler", "Abdullah")
 
 @pytest.fixture(scope="module")
 def server(settings, model_pack_dir, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("tencent-persons")
-    tenancy = Tenancy.open(data_dir)
-    keys = {}
-    for name in ("owner", "other"):
-        tenancy.create_project(name)
-        keys[name] = tenancy.create_credential(name)
-    tenancy.close()
-    port = free_port()
-    proc = start_server(
-        port, data_dir, settings.model_dir, extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0"}
-    )
-    with pytest.MonkeyPatch.context() as patch:  # the SDK matches NO_PROXY against host:port
-        patch.setenv("NO_PROXY", f"127.0.0.1:{port},127.0.0.1")
-        patch.setenv("no_proxy", f"127.0.0.1:{port},127.0.0.1")
-        yield f"127.0.0.1:{port}", data_dir, keys
-    proc.terminate()
-    proc.wait(timeout=20)
+    """(host:port, the server's settings, {project name: credential}), on stores of its own
+    (the session's backend: SQLite + local indexes, or PostgreSQL + Milvus)."""
+    with stores_of_their_own(settings, tmp_path_factory.mktemp("tencent-persons")) as own:
+        keys = dict(zip(("owner", "other"), projects_with_credentials(own, "owner", "other"), strict=True))
+        port = free_port()
+        proc = start_server(port, own.data_dir, settings.model_dir,
+                            extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0", **server_env(own)})
+        with pytest.MonkeyPatch.context() as patch:  # the SDK matches NO_PROXY against host:port
+            patch.setenv("NO_PROXY", f"127.0.0.1:{port},127.0.0.1")
+            patch.setenv("no_proxy", f"127.0.0.1:{port},127.0.0.1")
+            yield f"127.0.0.1:{port}", own, keys
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def _client(endpoint: str, key) -> iai_client.IaiClient:
@@ -356,11 +354,11 @@ def _blank_jpeg() -> bytes:
 
 
 def test_changes_are_audited(server, tc, photo):
-    _, data_dir, _ = server
+    _, own, _ = server
     tc("CreateGroup", GroupId="audited", GroupName="Audited")
     tc("CreatePerson", GroupId="audited", PersonId="a1", PersonName="A", Image=photo(PEOPLE[2], 1))
     tc("DeleteGroup", GroupId="audited")
-    tenancy = Tenancy.open(data_dir)
+    tenancy = Tenancy.from_settings(own)
     try:
         project = tenancy.project("owner").project_id
         events = [(e.action, e.resource) for e in tenancy.audit_events(project) if "audited" in e.resource]
