@@ -17,9 +17,9 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.iai.v20200303 import iai_client, models
 
-from openfrs.benchmark.http_load import free_port, start_server
 from openfrs.service.tenancy import Tenancy
 from tests.api.test_auth import projects_with_credentials
+from tests.api.test_tencent_sdk import sdk_server
 from tests.conftest import server_env, stores_of_their_own
 
 pytestmark = pytest.mark.models
@@ -32,15 +32,8 @@ def server(settings, model_pack_dir, tmp_path_factory):
     (the session's backend: SQLite + local indexes, or PostgreSQL + Milvus)."""
     with stores_of_their_own(settings, tmp_path_factory.mktemp("tencent-persons")) as own:
         keys = dict(zip(("owner", "other"), projects_with_credentials(own, "owner", "other"), strict=True))
-        port = free_port()
-        proc = start_server(port, own.data_dir, settings.model_dir,
-                            extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0", **server_env(own)})
-        with pytest.MonkeyPatch.context() as patch:  # the SDK matches NO_PROXY against host:port
-            patch.setenv("NO_PROXY", f"127.0.0.1:{port},127.0.0.1")
-            patch.setenv("no_proxy", f"127.0.0.1:{port},127.0.0.1")
-            yield f"127.0.0.1:{port}", own, keys
-        proc.terminate()
-        proc.wait(timeout=20)
+        with sdk_server(own.data_dir, settings.model_dir, server_env(own)) as endpoint:
+            yield endpoint, own, keys
 
 
 def _client(endpoint: str, key) -> iai_client.IaiClient:

@@ -11,6 +11,7 @@ TencentCloudSDKException with Tencent's code, counted as no successful call.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import http.server
 import io
@@ -19,6 +20,7 @@ import math
 import threading
 import time
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -96,16 +98,25 @@ def server(settings, model_pack_dir, tmp_path_factory):
     tenancy.set_project("slow", qps=0.01)  # one call, then the bucket needs 100 s
     tenancy.set_project("frozen", disabled=True)
     tenancy.close()
+    with sdk_server(data_dir, settings.model_dir, {"OPENFRS_URL_ALLOW_HOSTS": '["127.0.0.1"]'}) as endpoint:
+        yield endpoint, data_dir, keys
+
+
+@contextlib.contextmanager
+def sdk_server(data_dir: Path, model_dir: Path, env: dict[str, str]) -> Iterator[str]:
+    """`openfrs serve` with auth on, and NO_PROXY set as the SDK needs (it matches host:port):
+    yields the endpoint host:port."""
     port = free_port()
-    proc = start_server(port, data_dir, settings.model_dir,
-                        extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0",
-                                   "OPENFRS_URL_ALLOW_HOSTS": '["127.0.0.1"]'})
-    with pytest.MonkeyPatch.context() as patch:  # the SDK matches NO_PROXY against host:port
-        patch.setenv("NO_PROXY", f"127.0.0.1:{port},127.0.0.1")
-        patch.setenv("no_proxy", f"127.0.0.1:{port},127.0.0.1")
-        yield f"127.0.0.1:{port}", data_dir, keys
-    proc.terminate()
-    proc.wait(timeout=20)
+    proc = start_server(port, data_dir, model_dir,
+                        extra_env={"OPENFRS_AUTH": "on", "OPENFRS_QPS_DEFAULT": "0", **env})
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("NO_PROXY", f"127.0.0.1:{port},127.0.0.1")
+            patch.setenv("no_proxy", f"127.0.0.1:{port},127.0.0.1")
+            yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def client(endpoint: str, secret_id: str, secret_key: str) -> iai_client.IaiClient:
