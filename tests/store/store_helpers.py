@@ -4,15 +4,14 @@ schema (imported by name: pytest puts tests/store on sys.path)."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import psycopg
 import pytest
-from psycopg import sql
 
+from openfrs.store.pg_db import throwaway_schema
 from openfrs.store.records import FaceRecord, FaceSetRecord
 
 PG_URL = os.environ.get("OPENFRS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -36,12 +35,8 @@ def face(index: int, image: str | None = None, fields: dict[str, object] | None 
 @contextmanager
 def fresh_schema(url: str) -> Iterator[str]:
     """A schema name no other test uses; the schema (if a store made it) is dropped after."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    try:
+    with throwaway_schema(url, "test_") as name:
         yield name
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
 def require_postgres() -> str:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,7 @@ from openfrs.benchmark.replica_load import replica_throughput
 from openfrs.benchmark.synthetic_set import K, SyntheticData
 from openfrs.benchmark.timing import percentiles_ms
 from openfrs.service.indexes import IndexRegistry
+from openfrs.store.pg_db import throwaway_schema
 from openfrs.store.vectors.milvus import MilvusIndex, collection_name
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -48,19 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="probes timed under Strong consistency (each waits for a time tick)")
     parser.add_argument("--replica-threads", type=int, default=8, help="searchers per replica process")
     parser.add_argument("--replica-seconds", type=float, default=20.0)
-
-
-@contextmanager
-def _schema(url: str):
-    import psycopg
-    from psycopg import sql
-
-    name = f"bench_search_{uuid.uuid4().hex[:10]}"
-    try:
-        yield name
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
 def _pg_bytes_per_face(url: str, schema: str, n: int) -> dict:
@@ -116,7 +102,8 @@ def milvus_run(data: SyntheticData, args: argparse.Namespace, workdir: Path) -> 
     config = dict(item.split("=", 1) for item in args.milvus_config)
     out: dict[str, object] = {"faces": n, "queries": len(data.queries), "top_n": K,
                               "milvus_config": config or "server defaults"}
-    with milvus_server(workdir / "milvus", **config) as server, _schema(args.database_url) as schema:
+    with (milvus_server(workdir / "milvus", **config) as server,
+          throwaway_schema(args.database_url, "bench_search_") as schema):
         from openfrs.store.postgres import PostgresMetadataStore
 
         out["server_startup_s"] = server.startup_s

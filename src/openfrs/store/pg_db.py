@@ -107,3 +107,17 @@ def migrate(conn: psycopg.Connection, schema: str | None, component: str,
             conn.execute("INSERT INTO schema_version (component, version) VALUES (%s, %s)",
                          (component, version))
         return max(current, len(migrations))
+
+
+@contextmanager
+def throwaway_schema(url: str, prefix: str) -> Iterator[str]:
+    """A schema name nobody else uses (`prefix` + random), dropped with what a store made in it
+    when the block ends: for tests and benchmarks that must leave the database as they found it."""
+    import uuid
+
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
