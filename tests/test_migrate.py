@@ -12,8 +12,10 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 from psycopg import sql
@@ -23,7 +25,7 @@ from openfrs.service.tenancy import Tenancy
 from openfrs.store.accounts import Project
 from openfrs.store.accounts_pg import PostgresAccountStore
 from openfrs.store.postgres import PostgresMetadataStore
-from openfrs.store.records import FaceRecord, FaceSetRecord
+from openfrs.store.records import FaceRecord, FaceSetRecord, GroupRecord, PersonFaceRecord, PersonRecord
 from openfrs.store.secret_box import SecretBox
 from openfrs.store.sqlite import SQLiteMetadataStore
 from openfrs.store.synthetic import clustered_embeddings
@@ -90,6 +92,47 @@ def synthetic_source(data_dir: Path, faces: int, secret_key: str | None = None) 
     return {"project_id": project.project_id, "ak": issued.ak, "sk": issued.sk, "token": token}
 
 
+GROUPS = (("club", "g-club0001", ("role",)), ("vip", "vip", ("level", "floor")))
+
+
+def persons_source(data_dir: Path, persons: int, fast: bool = False) -> None:
+    """Project p1's person groups (besides synthetic_source's sets) and `persons` persons, made by
+    the store's own calls: each in group "club" with 1 or 2 faces, every third also in "vip" with
+    description values. `fast`: the source file not fsynced per commit (many persons)."""
+    store = SQLiteMetadataStore(data_dir / "openfrs.db")
+    if fast:
+        store._writer.execute("PRAGMA synchronous=OFF")
+    for g, (group_id, set_name, fields) in enumerate(GROUPS):
+        store.create_group(FaceSetRecord(0, "p1", set_name, f"grp{g:05d}", 100_000, {}, "m1",
+                                         "2026-11-21 11:00:00"),
+                           GroupRecord(0, "p1", group_id, f"Group {group_id}", "t", fields,
+                                       1_700_000_000_000 + g, 1_700_000_000_500 + g))
+    vectors, _ = clustered_embeddings(2 * persons, seed=7)
+    for i in range(persons):
+        person_id = f"person-{i:04d}"
+        faces = [PersonFaceRecord(f"pf{i:04d}{j}", vectors[2 * i + j], (j, 2, 30, 40), "m1",
+                                  "2026-11-21 11:00:02") for j in range(1 + i % 2)]
+        store.create_person(PersonRecord("p1", person_id, f"Name {i}", i % 3, 1_700_000_001_000 + i,
+                                         faces=tuple(faces[:1])), "club", {0: f"r{i}"})
+        if len(faces) > 1:
+            store.add_person_faces("p1", person_id, faces[1:], 5)
+        if i % 3 == 0:
+            store.join_groups("p1", person_id, ["vip"], 100, 1_700_000_002_000 + i)
+            store.update_membership("p1", person_id, "vip", {1: f"floor {i}"})
+    store.close()
+
+
+def person_state(store) -> tuple[list, list]:
+    """(every group with its counts, every person) of project p1, without store keys."""
+    groups, _ = store.list_groups("p1", 0, 100)
+    persons = [store.get_person("p1", f"person-{i:04d}") for i in range(store.person_counts()["persons"])]
+    return ([(replace(g, set_key=0), store.group_counts(g.set_key)) for g in groups],
+            [(replace(p, key=0, faces=(), groups=tuple(replace(m, set_key=0) for m in p.groups)),
+              [(f.face_id, f.embedding.tobytes(), f.bounding_box, f.model_version, f.created_at)
+               for f in p.faces])
+             for p in persons])
+
+
 def target_rows(env: dict[str, str], query: str) -> list[tuple]:
     with psycopg.connect(env["OPENFRS_DATABASE_URL"]) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(env["OPENFRS_DATABASE_SCHEMA"])))
@@ -109,6 +152,26 @@ def milvus_rows(uri: str, prefix: str) -> int:
         client.close()
 
 
+def killed_midway(source: Path, env: dict[str, str], table: str, at_least: int, total: int,
+                  *options: str) -> int:
+    """Starts a migration and kills it (-9) once the target's `table` holds `at_least` rows;
+    returns the rows it holds then, asserted to be neither none nor all."""
+    stopped = migrate(source, *options, wait=False)
+    copied = 0
+    deadline = time.monotonic() + 120
+    while copied < at_least and stopped.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+        try:
+            copied = target_rows(env, f"SELECT count(*) FROM {table}")[0][0]
+        except psycopg.Error:  # the tables are not made yet
+            continue
+    stopped.kill()
+    stopped.wait(timeout=30)
+    halfway = target_rows(env, f"SELECT count(*) FROM {table}")[0][0]
+    assert 0 < halfway < total, f"the kill came at {halfway} of {total} {table}: not midway"
+    return halfway
+
+
 def test_refuses_a_target_that_is_not_scale_out(tmp_path: Path):
     synthetic_source(tmp_path / "src", 10)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENFRS_")}
@@ -125,19 +188,7 @@ def test_copies_everything_resumes_after_kill_9_and_a_rerun_changes_nothing(
         tmp_path: Path, pg_env: dict[str, str], vectors: str, milvus_uri: str):
     total = 8_000
     keys = synthetic_source(tmp_path / "src", total)
-    stopped = migrate(tmp_path / "src", "--batch", "200", wait=False)
-    copied = 0
-    deadline = time.monotonic() + 120
-    while copied < 600 and stopped.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-        try:
-            copied = target_rows(pg_env, "SELECT count(*) FROM faces")[0][0]
-        except psycopg.Error:  # the tables are not made yet
-            continue
-    stopped.kill()
-    stopped.wait(timeout=30)
-    halfway = target_rows(pg_env, "SELECT count(*) FROM faces")[0][0]
-    assert 0 < halfway < total, f"the kill came at {halfway} of {total} faces: not midway"
+    halfway = killed_midway(tmp_path / "src", pg_env, "faces", 600, total, "--batch", "200")
 
     done = migrate(tmp_path / "src")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -201,6 +252,103 @@ def test_copies_everything_resumes_after_kill_9_and_a_rerun_changes_nothing(
     broken = migrate(tmp_path / "src")
     assert broken.returncode == 1, broken.stderr[-3000:]
     assert "mismatch: face set p1/staff: 1 of 20 sampled faces are not their own top hit" in broken.stderr
+
+
+def test_person_groups_and_persons_are_copied_whole_and_a_rerun_copies_nothing(
+        tmp_path: Path, pg_env: dict[str, str], vectors: str, milvus_uri: str):
+    persons_source(tmp_path / "src", 30)
+    source = SQLiteMetadataStore(tmp_path / "src" / "openfrs.db")
+    try:
+        expected, counts = person_state(source), source.person_counts()
+    finally:
+        source.close()
+    assert counts == {"person_groups": 2, "persons": 30, "person_faces": 45, "memberships": 40}
+
+    done = migrate(tmp_path / "src")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = summary_of(done)
+    assert summary["verified"] and summary["mismatches"] == []
+    assert summary["persons"] == {table: {"source": n, "present": 0, "copied": n, "target": n}
+                                  for table, n in counts.items()}
+    sets = {report["name"]: report for report in summary["face_sets"]}
+    assert {name: report["target_vectors"] for name, report in sets.items()} == {
+        "g-club0001": 45, "vip": 15}  # a person's faces in each of its groups
+    assert sets["vip"]["searches"]["own_top_hit"] == sets["vip"]["searches"]["sampled"] == 15
+    assert milvus_rows(milvus_uri, vectors) == 60
+    store = PostgresMetadataStore(pg_env["OPENFRS_DATABASE_URL"], pg_env["OPENFRS_DATABASE_SCHEMA"])
+    try:
+        assert person_state(store) == expected  # every field, face, membership and description
+        assert store.persons_of_faces("p1", ["pf00031"])["pf00031"].person_id == "person-0003"
+        vip = store.get_group("p1", "vip")
+        assert store.get_face(vip.set_key, "pf00031").external_image_id == "person-0003"
+
+        rows = target_rows(pg_env, "SELECT key, project_id, person_id FROM persons ORDER BY key")
+        again = migrate(tmp_path / "src")
+        assert again.returncode == 0, again.stderr[-3000:]
+        summary = summary_of(again)
+        assert summary["persons"] == {table: {"source": n, "present": n, "copied": 0, "target": n}
+                                      for table, n in counts.items()}
+        assert summary["faces"]["copied"] == 0 and summary["faces"]["present"] == 60
+        assert target_rows(pg_env, "SELECT key, project_id, person_id FROM persons ORDER BY key") == rows
+        assert person_state(store) == expected
+        assert milvus_rows(milvus_uri, vectors) == 60
+    finally:
+        store.close()
+
+
+def test_refuses_a_target_holding_another_group_or_person_under_the_same_keys(
+        tmp_path: Path, pg_env: dict[str, str]):
+    persons_source(tmp_path / "src", 6)
+    store = PostgresMetadataStore(pg_env["OPENFRS_DATABASE_URL"], pg_env["OPENFRS_DATABASE_SCHEMA"])
+    try:  # group "club" of p1, on a face set of another name
+        store.create_group(FaceSetRecord(0, "p1", "other", "other001", 10, {}, "m1", "2026-01-01 10:00"),
+                           GroupRecord(0, "p1", "club", "Group club", "t", ("role",),
+                                       1_700_000_000_000, 1_700_000_000_500))
+        done = migrate(tmp_path / "src")
+        assert done.returncode == 2 and "nothing was copied" in done.stderr, done.stderr
+        assert "group p1/club (face set g-club0001) differs in the target" in done.stderr
+        assert store.get_face_set("p1", "vip") is None and store.person_counts()["persons"] == 0
+        store.delete_group("p1", "club")
+
+        assert migrate(tmp_path / "src").returncode == 0
+        store.update_person("p1", "person-0004", "Renamed", None)  # changed in the target since
+        done = migrate(tmp_path / "src")
+        assert done.returncode == 2, done.stderr
+        assert "person p1/person-0004 differs in the target" in done.stderr
+        assert store.get_person("p1", "person-0004").name == "Renamed"  # left as it is
+        store.update_person("p1", "person-0004", "Name 4", None)
+
+        # a group and person of another project, made on the target since: counted, not refused
+        store.create_group(FaceSetRecord(0, "p9", "g9", "g9000001", 10, {}, "m1", "2026-01-01 10:00"),
+                           GroupRecord(0, "p9", "g9", "G9"))
+        face = PersonFaceRecord("x1", np.full(128, 128 ** -0.5, np.float32), (0, 0, 9, 9), "m1")
+        store.create_person(PersonRecord("p9", "extra", "X", faces=(face,)), "g9", {})
+        done = migrate(tmp_path / "src")
+        assert done.returncode == 1, done.stderr
+        assert "mismatch: person table persons: 6 row(s) in the source, 7 in the target" in done.stderr
+    finally:
+        store.close()
+
+
+def test_persons_resume_after_kill_9_without_duplicates(tmp_path: Path, pg_env: dict[str, str]):
+    total = 600
+    persons_source(tmp_path / "src", total, fast=True)
+    halfway = killed_midway(tmp_path / "src", pg_env, "persons", 60, total, "--batch", "10")
+
+    done = migrate(tmp_path / "src")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = summary_of(done)
+    assert summary["verified"], summary["mismatches"]
+    persons = summary["persons"]["persons"]
+    assert (persons["present"], persons["copied"], persons["target"]) == (halfway, total - halfway, total)
+    assert summary["persons"]["person_groups"]["copied"] == 0  # written before the first person
+    assert target_rows(pg_env, "SELECT count(*), count(DISTINCT person_id) FROM persons") == [(total, total)]
+    assert target_rows(pg_env, "SELECT count(*), count(DISTINCT face_id) FROM person_faces") == [(900, 900)]
+    assert target_rows(pg_env, "SELECT count(*) FROM memberships") == [(800,)]
+    assert target_rows(pg_env, "SELECT name, face_number FROM face_sets ORDER BY name") == [
+        ("g-club0001", 900), ("vip", 300)]
+    assert target_rows(pg_env, "SELECT count(*), count(DISTINCT (set_key, face_id)) FROM faces") == [
+        (1200, 1200)]
 
 
 def target_tenancy(env: dict[str, str]) -> Tenancy:

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "secret.key; a source server run with OPENFRS_SECRET_KEY: give that "
                              "value as OPENFRS_SOURCE_SECRET_KEY instead)")
     parser.add_argument("--batch", type=_positive, default=1000,
-                        help="faces per transaction (default 1000)")
+                        help="faces (and persons, usage or audit rows) per transaction (default 1000)")
     parser.add_argument("--verify-samples", type=_positive, default=20, metavar="N",
                         help="stored faces per set searched on both sides when verifying (default 20)")
     parser.add_argument("--top-k", type=_positive, default=10,

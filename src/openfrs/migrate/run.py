@@ -13,9 +13,10 @@ from typing import TextIO
 from openfrs.config import Settings
 from openfrs.migrate.accounts import AccountsCopy
 from openfrs.migrate.facesets import SetPlan, copy_face_set, embedding_dims, plan_face_sets
+from openfrs.migrate.persons import copy_persons, plan_persons
 from openfrs.migrate.progress import CopyProgress
 from openfrs.migrate.source import Refused, Source, open_source
-from openfrs.migrate.verify import verify_accounts, verify_face_set
+from openfrs.migrate.verify import verify_accounts, verify_face_set, verify_persons
 from openfrs.store.factory import location, open_accounts, open_index_registry, open_metadata_store
 from openfrs.store.secret_box import SecretBox, load_master_key
 
@@ -28,7 +29,7 @@ class MigrateRequest:
     source: Path
     key_file: Path | None = None  # the source's master key file (default: its secret.key)
     source_key: str | None = None  # or the key itself, base64 (OPENFRS_SOURCE_SECRET_KEY)
-    batch: int = 1000  # faces (and usage or audit rows) per transaction
+    batch: int = 1000  # faces (and persons, usage or audit rows) per transaction
     samples: int = 20  # faces searched per set when verifying
     top_k: int = 10
 
@@ -61,7 +62,10 @@ def run_migration(request: MigrateRequest, settings: Settings,
         account_plan = accounts.plan() if accounts is not None else None
         plans, conflicts = (plan_face_sets(source.metadata, target_meta, request.batch)
                             if source.metadata is not None else ([], []))
-        conflicts = (account_plan.conflicts if account_plan else []) + conflicts
+        person_plan = (plan_persons(source.metadata, target_meta, request.batch)
+                       if source.metadata is not None else None)
+        conflicts = ((account_plan.conflicts if account_plan else []) + conflicts
+                     + (person_plan.conflicts if person_plan else []))
         if conflicts:
             raise Conflicts(conflicts)
         vectors = (f"Milvus at {settings.vector_url}, collections {settings.vector_prefix}_set_*"
@@ -85,6 +89,12 @@ def run_migration(request: MigrateRequest, settings: Settings,
         summary["faces"] = {"source": sum(c.copied + c.present for c in copies), "copied": copied_faces,
                             "present": sum(c.present for c in copies), "copy_seconds": round(copy_s, 2),
                             "faces_per_s": rate}
+        if person_plan is not None:  # after the sets: groups are rows on them, memberships too
+            copied = copy_persons(person_plan, source.metadata, target_meta, request.batch)
+            summary["persons"] = {table: {"source": n, "present": present, "copied": copied[table]}
+                                  for table, (n, present) in person_plan.counts.items()}
+            print(f"person groups and persons: {sum(copied.values())} row(s) copied", file=stream,
+                  flush=True)
         mismatches = _verify(request, settings, source, target_meta, target_accounts, target_box,
                              registry, plans, copies, dims, now, summary)
     summary["seconds"] = round(time.monotonic() - started, 2)
@@ -153,6 +163,11 @@ def _verify(request: MigrateRequest, settings: Settings, source: Source, target_
         tables, problems = verify_accounts(source.accounts, target_accounts, source.box, target_box, now)
         for table, sides in tables.items():
             summary["accounts"][table]["target"] = sides["target"]
+        mismatches += problems
+    if source.metadata is not None:
+        tables, problems = verify_persons(source.metadata, target_meta, request.batch)
+        for table, sides in tables.items():
+            summary["persons"][table]["target"] = sides["target"]
         mismatches += problems
     # The source's own index: its snapshot caught up with its store, in memory only (never saved:
     # the source data dir is left as it was). The target's: Milvus, or what a replica would build.

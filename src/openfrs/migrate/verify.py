@@ -3,7 +3,8 @@ accounts table, every credential opening to the same secret key, and a sample of
 stored faces searched on the target's index (Milvus, or the in-process one a replica would build)
 and on the source's index. A sampled face must come back as its own top hit (or tied with it:
 the same photo enrolled twice) with every field equal, and the two top-k lists must agree (up to
-an approximate index's misses, MIN_AGREEMENT)."""
+an approximate index's misses, MIN_AGREEMENT). Person groups and persons: the same rows per
+table, every group equal, every person equal in every field with the same set of groups."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from openfrs.migrate.accounts import TABLES, table_counts
-from openfrs.migrate.facesets import face_digest
+from openfrs.migrate.facesets import MAX_LISTED_CONFLICTS, face_digest
+from openfrs.migrate.persons import GroupIndex, held_persons, iter_persons, person_digest
 from openfrs.store.accounts import AccountSQL
 from openfrs.store.base import MetadataStore
 from openfrs.store.records import FaceSetRecord
@@ -40,6 +42,38 @@ def verify_accounts(source: AccountSQL, target: AccountSQL, source_box, target_b
             same = False
         if not same:
             problems.append(f"credential {credential.ak} does not open to the source's secret key")
+    return tables, problems
+
+
+def verify_persons(source: MetadataStore, target: MetadataStore,
+                   batch: int) -> tuple[dict, list[str]]:
+    """({table: {"source": n, "target": n}}, mismatches)."""
+    counts = {"source": source.person_counts(), "target": target.person_counts()}
+    tables = {table: {side: counts[side][table] for side in counts} for table in counts["source"]}
+    problems = [f"person table {table}: {n['source']} row(s) in the source, {n['target']} in the target"
+                for table, n in tables.items() if n["source"] != n["target"]]
+    theirs, ours = GroupIndex(target), GroupIndex(source)
+    for group in ours.groups:
+        held = theirs.by_id.get((group.project_id, group.group_id))
+        if held is None or theirs.identity(held) != ours.identity(group):
+            state = "is missing" if held is None else "differs"
+            problems.append(f"group {group.project_id}/{group.group_id} {state} in the target")
+    held_by_key = held_persons(target, batch)
+    differ = []
+    for page in iter_persons(source, batch):
+        for person, times in page:
+            where = f"person {person.project_id}/{person.person_id}"
+            groups = sorted(m.group_id for m in person.groups)
+            digest, held_groups = held_by_key.get((person.project_id, person.person_id), (None, None))
+            if held_groups is None:
+                differ.append(f"{where} is missing in the target")
+            elif held_groups != groups:
+                differ.append(f"{where} is in groups {groups} in the source, {held_groups} in the target")
+            elif digest != person_digest(person, times):
+                differ.append(f"{where} differs in the target")
+    problems += differ[:MAX_LISTED_CONFLICTS]
+    if len(differ) > MAX_LISTED_CONFLICTS:
+        problems.append(f"{len(differ) - MAX_LISTED_CONFLICTS} more persons do not match")
     return tables, problems
 
 

@@ -123,6 +123,41 @@ def _descriptions(text: str) -> dict[int, str]:
     return {int(index): value for index, value in json.loads(text).items()}
 
 
+_PERSON_FACE_COLUMNS = "face_id, embedding, bbox, model_version, created_at"
+
+
+def _person_face(row: Sequence[Any]) -> PersonFaceRecord:
+    """A row of _PERSON_FACE_COLUMNS."""
+    return PersonFaceRecord(
+        face_id=row[0],
+        embedding=np.frombuffer(bytes(row[1]), np.float32).copy(),
+        bounding_box=tuple(json.loads(row[2])),
+        model_version=row[3],
+        created_at=row[4],
+    )
+
+
+def _membership(row: Sequence[Any]) -> MembershipRecord:
+    """A (set_key, group_id, descriptions) row."""
+    return MembershipRecord(set_key=int(row[0]), group_id=row[1], descriptions=_descriptions(row[2]))
+
+
+def _person_record(
+    row: Sequence[Any], faces: Sequence[PersonFaceRecord], groups: Sequence[MembershipRecord]
+) -> PersonRecord:
+    """A row of _PERSON_QUERY, with its faces and memberships."""
+    return PersonRecord(
+        key=int(row[0]),
+        project_id=row[1],
+        person_id=row[2],
+        name=row[3],
+        gender=int(row[4]),
+        created_ms=int(row[5]),
+        faces=tuple(faces),
+        groups=tuple(groups),
+    )
+
+
 def _face_copy(person_id: str, face: PersonFaceRecord) -> FaceRecord:
     return FaceRecord(
         face_id=face.face_id,
@@ -178,11 +213,7 @@ class PersonTables:
                 and run("SELECT COUNT(*) FROM face_sets WHERE project_id = %s", (project,))[0][0] >= limit
             ):
                 raise TooManyFaceSets(project)
-            for what, column, value in (("id", "group_id", group.group_id), ("name", "name", group.name)):
-                if run(
-                    f"SELECT 1 FROM person_groups WHERE project_id = %s AND {column} = %s", (project, value)
-                ):
-                    raise GroupConflict(what)
+            self._check_group_free(run, project, group)
             if run("SELECT 1 FROM face_sets WHERE project_id = %s AND name = %s", (project, face_set.name)):
                 raise DuplicateFaceSet(face_set.name)
             if run("SELECT 1 FROM face_sets WHERE face_set_id = %s", (face_set.face_set_id,)):
@@ -192,23 +223,36 @@ class PersonTables:
                 " model_version, created_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING key",
                 face_set_values(face_set),
             )
-            run(
-                "INSERT INTO person_groups (set_key, project_id, group_id, name, tag, descriptions,"
-                " created_ms, updated_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING set_key",
-                (
-                    set_key,
-                    project,
-                    group.group_id,
-                    group.name,
-                    group.tag,
-                    json.dumps(list(group.descriptions)),
-                    group.created_ms,
-                    group.updated_ms,
-                ),
-            )
+            self._insert_group_row(run, int(set_key), project, group)
         found = self.get_group(project, group.group_id)
         assert found is not None  # committed just above
         return found
+
+    @staticmethod
+    def _check_group_free(run: Rows, project_id: str, group: GroupRecord) -> None:
+        """Raises GroupConflict("id" | "name") when another group of the project has either."""
+        for what, column, value in (("id", "group_id", group.group_id), ("name", "name", group.name)):
+            if run(
+                f"SELECT 1 FROM person_groups WHERE project_id = %s AND {column} = %s", (project_id, value)
+            ):
+                raise GroupConflict(what)
+
+    @staticmethod
+    def _insert_group_row(run: Rows, set_key: int, project_id: str, group: GroupRecord) -> None:
+        run(
+            "INSERT INTO person_groups (set_key, project_id, group_id, name, tag, descriptions,"
+            " created_ms, updated_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING set_key",
+            (
+                set_key,
+                project_id,
+                group.group_id,
+                group.name,
+                group.tag,
+                json.dumps(list(group.descriptions)),
+                group.created_ms,
+                group.updated_ms,
+            ),
+        )
 
     def get_group(self, project_id: str, group_id: str) -> GroupRecord | None:
         rows = self._read(
@@ -313,39 +357,16 @@ class PersonTables:
 
     def _full_person(self, run: Rows, row: tuple) -> PersonRecord:
         key = int(row[0])
-        faces = tuple(
-            PersonFaceRecord(
-                face_id=f[0],
-                embedding=np.frombuffer(bytes(f[1]), np.float32).copy(),
-                bounding_box=tuple(json.loads(f[2])),
-                model_version=f[3],
-                created_at=f[4],
-            )
-            for f in run(
-                "SELECT face_id, embedding, bbox, model_version, created_at FROM person_faces"
-                " WHERE person_key = %s ORDER BY key",
-                (key,),
-            )
+        faces = run(
+            f"SELECT {_PERSON_FACE_COLUMNS} FROM person_faces WHERE person_key = %s ORDER BY key", (key,)
         )
-        groups = tuple(
-            MembershipRecord(set_key=int(g[0]), group_id=g[1], descriptions=_descriptions(g[2]))
-            for g in run(
-                "SELECT m.set_key, g.group_id, m.descriptions FROM memberships m"
-                " JOIN person_groups g ON g.set_key = m.set_key WHERE m.person_key = %s"
-                " ORDER BY m.created_ms, m.set_key",
-                (key,),
-            )
+        groups = run(
+            "SELECT m.set_key, g.group_id, m.descriptions FROM memberships m"
+            " JOIN person_groups g ON g.set_key = m.set_key WHERE m.person_key = %s"
+            " ORDER BY m.created_ms, m.set_key",
+            (key,),
         )
-        return PersonRecord(
-            key=key,
-            project_id=row[1],
-            person_id=row[2],
-            name=row[3],
-            gender=int(row[4]),
-            created_ms=int(row[5]),
-            faces=faces,
-            groups=groups,
-        )
+        return _person_record(row, [_person_face(f) for f in faces], [_membership(g) for g in groups])
 
     def _person(self, run: Rows, project_id: str, person_id: str) -> PersonRecord:
         rows = run(_PERSON_QUERY + " WHERE project_id = %s AND person_id = %s", (project_id, person_id))
@@ -438,7 +459,8 @@ class PersonTables:
             )
         return keys
 
-    def _insert_person_faces(self, run: Rows, person_key: int, faces: Sequence[PersonFaceRecord]) -> None:
+    @staticmethod
+    def _insert_person_faces(run: Rows, person_key: int, faces: Sequence[PersonFaceRecord]) -> None:
         for face in faces:
             run(
                 "INSERT INTO person_faces (person_key, face_id, embedding, bbox, model_version, created_at)"
@@ -453,6 +475,27 @@ class PersonTables:
                 ),
             )
 
+    @staticmethod
+    def _insert_person(run: Rows, person: PersonRecord) -> int:
+        """The person row and its faces (not copied into any set); returns its key."""
+        ((key,),) = run(
+            "INSERT INTO persons (project_id, person_id, name, gender, created_ms)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING key",
+            (person.project_id, person.person_id, person.name, person.gender, person.created_ms),
+        )
+        PersonTables._insert_person_faces(run, int(key), person.faces)
+        return int(key)
+
+    @staticmethod
+    def _insert_membership(
+        run: Rows, person_key: int, set_key: int, descriptions: Mapping[int, str], created_ms: int
+    ) -> None:
+        run(
+            "INSERT INTO memberships (person_key, set_key, descriptions, created_ms)"
+            " VALUES (%s, %s, %s, %s) RETURNING set_key",
+            (person_key, set_key, json.dumps({str(i): v for i, v in descriptions.items()}), created_ms),
+        )
+
     def create_person(
         self, person: PersonRecord, group_id: str, descriptions: Mapping[int, str]
     ) -> tuple[PersonRecord, int, list[FaceRecord]]:
@@ -465,17 +508,8 @@ class PersonTables:
                 (person.project_id, person.person_id),
             ):
                 raise PersonExists(person.person_id)
-            ((key,),) = run(
-                "INSERT INTO persons (project_id, person_id, name, gender, created_ms)"
-                " VALUES (%s, %s, %s, %s, %s) RETURNING key",
-                (person.project_id, person.person_id, person.name, person.gender, person.created_ms),
-            )
-            self._insert_person_faces(run, int(key), person.faces)
-            run(
-                "INSERT INTO memberships (person_key, set_key, descriptions, created_ms)"
-                " VALUES (%s, %s, %s, %s) RETURNING set_key",
-                (key, set_key, json.dumps({str(i): v for i, v in descriptions.items()}), person.created_ms),
-            )
+            key = self._insert_person(run, person)
+            self._insert_membership(run, key, set_key, descriptions, person.created_ms)
             stored = self._copy_faces(run, set_key, person.person_id, person.faces)
             created = self._person(run, person.project_id, person.person_id)
         return created, set_key, stored
@@ -522,11 +556,7 @@ class PersonTables:
                 raise PersonLimit("groups", max_groups)
             stored = {}
             for set_key in keys:
-                run(
-                    "INSERT INTO memberships (person_key, set_key, descriptions, created_ms)"
-                    " VALUES (%s, %s, %s, %s) RETURNING set_key",
-                    (person.key, set_key, "{}", created_ms),
-                )
+                self._insert_membership(run, person.key, set_key, {}, created_ms)
                 stored[set_key] = self._copy_faces(run, set_key, person_id, person.faces)
         return stored
 
@@ -591,3 +621,70 @@ class PersonTables:
                 " RETURNING set_key",
                 (json.dumps({str(i): v for i, v in merged.items()}), person.key, set_key),
             )
+
+    # -- whole tables, for `openfrs migrate` --------------------------------------------------
+
+    def person_counts(self) -> dict[str, int]:
+        """Rows in each person table (every project)."""
+        return {
+            table: int(self._read(f"SELECT COUNT(*) FROM {table}")[0][0])
+            for table in ("person_groups", "persons", "person_faces", "memberships")
+        }
+
+    def persons_page(self, after_key: int, limit: int) -> list[tuple[PersonRecord, tuple[int, ...]]]:
+        """Up to `limit` persons of every project with keys above `after_key`, in key order, each
+        whole (faces in order, every membership), with its memberships' created_ms in the order of
+        its `groups`; three queries a page."""
+        rows = self._read(_PERSON_QUERY + " WHERE key > %s ORDER BY key LIMIT %s", (after_key, limit))
+        if not rows:
+            return []
+        span = (int(rows[0][0]), int(rows[-1][0]))  # the page's persons are every person in it
+        faces: dict[int, list[PersonFaceRecord]] = {}
+        for row in self._read(
+            f"SELECT person_key, {_PERSON_FACE_COLUMNS} FROM person_faces"
+            " WHERE person_key BETWEEN %s AND %s ORDER BY person_key, key",
+            span,
+        ):
+            faces.setdefault(int(row[0]), []).append(_person_face(row[1:]))
+        groups: dict[int, list[tuple[MembershipRecord, int]]] = {}
+        for row in self._read(
+            "SELECT m.person_key, m.set_key, g.group_id, m.descriptions, m.created_ms FROM memberships m"
+            " JOIN person_groups g ON g.set_key = m.set_key WHERE m.person_key BETWEEN %s AND %s"
+            " ORDER BY m.person_key, m.created_ms, m.set_key",
+            span,
+        ):
+            groups.setdefault(int(row[0]), []).append((_membership(row[1:4]), int(row[4])))
+        page = []
+        for row in rows:
+            member = groups.get(int(row[0]), [])
+            person = _person_record(row, faces.get(int(row[0]), []), [m for m, _ in member])
+            page.append((person, tuple(created_ms for _, created_ms in member)))
+        return page
+
+    def insert_group_row(self, group: GroupRecord) -> None:
+        """The group row of an existing face set (`group.set_key`), every field as given. Raises
+        GroupConflict("id" | "name"), or GroupConflict("set") when the set is a group already."""
+        with self._locked(group.project_id) as (_, run):
+            self._check_group_free(run, group.project_id, group)
+            if run("SELECT 1 FROM person_groups WHERE set_key = %s", (group.set_key,)):
+                raise GroupConflict("set")
+            self._insert_group_row(run, group.set_key, group.project_id, group)
+
+    def insert_persons(self, persons: Sequence[tuple[PersonRecord, Sequence[int]]]) -> None:
+        """Persons as `persons_page` reads them, in one transaction: each with its faces and its
+        memberships (the set keys and descriptions of `groups`, with the created_ms given for
+        each), every field as given. The faces are not copied into the groups' face sets (a
+        migration copies those as faces of the sets). Raises PersonExists: nothing written."""
+        with self._transaction() as db:
+            for project_id in sorted({person.project_id for person, _ in persons}):
+                self._project_lock(db, project_id)
+            run = self._in_tx(db)
+            for person, times in persons:
+                if run(
+                    "SELECT 1 FROM persons WHERE project_id = %s AND person_id = %s",
+                    (person.project_id, person.person_id),
+                ):
+                    raise PersonExists(person.person_id)
+                key = self._insert_person(run, person)
+                for member, created_ms in zip(person.groups, times, strict=True):
+                    self._insert_membership(run, key, member.set_key, member.descriptions, created_ms)
