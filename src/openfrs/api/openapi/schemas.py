@@ -302,7 +302,7 @@ REPLIES: dict[str, JsonSchema] = {
                          "description": "Scale-out mode only: database (PostgreSQL), vectors (Milvus)"},
         "providers": {"type": "array", "items": STRING, "example": ["CPUExecutionProvider"]},
         "models": {"type": "object", "additionalProperties": STRING, "description": "role: version"},
-    }),
+    }, required=["status", "version", "providers", "models"]),
 }
 
 
