@@ -150,6 +150,18 @@ class QuotaExceeded(Exception):
         self.rate, self.wait, self.own_limit = rate, wait, own_limit
         super().__init__(f"over {rate:g} calls per second" if wait is not None else "quota store down")
 
+    def describe(self, api: str) -> str:
+        """The refusal in words, for the surfaces that answer it under their own codes."""
+        if self.wait is None:
+            return "the quota store is unreachable; retry later"
+        return f"over {self.rate:g} calls per second for {api}; retry in {math.ceil(self.wait)} s"
+
+
+def tenant_auth(request: Request) -> TenantAuth | None:
+    """The server's tenant authenticator; None with OPENFRS_AUTH=off (every caller trusted)."""
+    authenticator = request.app.state.authenticator
+    return authenticator if isinstance(authenticator, TenantAuth) else None
+
 
 async def admit_call(auth: TenantAuth, project_id: str, api: str, service: str | None) -> None:
     """The project's rules for one call, whichever surface it came by: not frozen and the

@@ -9,23 +9,17 @@ operation). With OPENFRS_AUTH=off nothing is checked and calls belong to the pro
 from __future__ import annotations
 
 import hmac
-import math
 import time
 
 from fastapi import Request
 
-from openfrs.api.auth import Principal, QuotaExceeded, TenantAuth, admit_call
+from openfrs.api.auth import Principal, QuotaExceeded, admit_call, tenant_auth
 from openfrs.api.ctyun import signature
 from openfrs.api.ctyun.errors import SERVICE_FAULT, THROTTLED, UNAUTHORIZED, CtyunError
 from openfrs.service.tenancy import DEFAULT_PROJECT
 
 DT_HEADER = "x-ctyun-dt"
 MAX_SKEW_MS = 300_000  # ctyun.md §5: X-CTYUN-DT within ±5 minutes of the server's clock
-
-
-def _tenant_auth(request: Request) -> TenantAuth | None:
-    authenticator = request.app.state.authenticator
-    return authenticator if isinstance(authenticator, TenantAuth) else None
 
 
 def _refused(message: str) -> CtyunError:
@@ -40,7 +34,7 @@ def _path(request: Request) -> str:
 
 def verify(request: Request, body: bytes) -> Principal:
     """The caller, from the signature over the exact body bytes (ctyun.md §5)."""
-    auth = _tenant_auth(request)
+    auth = tenant_auth(request)
     if auth is None:
         return Principal(project_id=DEFAULT_PROJECT, subject="anonymous")
     try:
@@ -66,13 +60,12 @@ def verify(request: Request, body: bytes) -> Principal:
 async def admit(request: Request, principal: Principal, api: str, service: str) -> None:
     """The project's state, sub-service and QPS, as for FRS calls (api/auth.admit_call; FRSError
     from the tenancy store is mapped by the caller: frozen, not enabled)."""
-    auth = _tenant_auth(request)
+    auth = tenant_auth(request)
     if auth is None:
         return
     try:
         await admit_call(auth, principal.project_id, api, service)
     except QuotaExceeded as exc:
         if exc.wait is None:
-            raise CtyunError(SERVICE_FAULT, "the quota store is unreachable; retry later", 503) from None
-        raise CtyunError(THROTTLED, f"over {exc.rate:g} calls per second for {api}; "
-                         f"retry in {math.ceil(exc.wait)} s", 429) from None
+            raise CtyunError(SERVICE_FAULT, exc.describe(api), 503) from None
+        raise CtyunError(THROTTLED, exc.describe(api), 429) from None

@@ -10,12 +10,11 @@ to the project named "default".
 from __future__ import annotations
 
 import hmac
-import math
 import time
 
 from fastapi import Request
 
-from openfrs.api.auth import Principal, QuotaExceeded, TenantAuth, admit_call
+from openfrs.api.auth import Principal, QuotaExceeded, admit_call, tenant_auth
 from openfrs.api.tencent import signature
 from openfrs.api.tencent.errors import TencentError
 from openfrs.service.tenancy import DEFAULT_PROJECT
@@ -24,14 +23,9 @@ ACTION_HEADER = "x-tc-action"
 REQUIRED_SIGNED = ("content-type", "host")
 
 
-def _tenant_auth(request: Request) -> TenantAuth | None:
-    authenticator = request.app.state.authenticator
-    return authenticator if isinstance(authenticator, TenantAuth) else None
-
-
 def verify(request: Request, body: bytes) -> Principal:
     """The caller, from the TC3 signature over the exact body bytes (order of checks: tencent-iai.md §3)."""
-    auth = _tenant_auth(request)
+    auth = tenant_auth(request)
     if auth is None:
         return Principal(project_id=DEFAULT_PROJECT, subject="anonymous")
     headers = request.headers
@@ -71,14 +65,10 @@ def verify(request: Request, body: bytes) -> Principal:
 async def admit(request: Request, principal: Principal, api: str, service: str) -> None:
     """The project's state, sub-service and QPS, as for FRS calls (api/auth.admit_call; FRSError
     from the tenancy store is mapped by the caller: frozen, not enabled)."""
-    auth = _tenant_auth(request)
+    auth = tenant_auth(request)
     if auth is None:
         return
     try:
         await admit_call(auth, principal.project_id, api, service)
     except QuotaExceeded as exc:
-        if exc.wait is None:
-            message = "the quota store is unreachable; retry later"
-        else:
-            message = f"over {exc.rate:g} calls per second for {api}; retry in {math.ceil(exc.wait)} s"
-        raise TencentError("RequestLimitExceeded", message) from None
+        raise TencentError("RequestLimitExceeded", exc.describe(api)) from None
