@@ -153,28 +153,6 @@ def test_milvus_probe_reports_down_on_any_failure():
     assert (_milvus_up(Down()), _milvus_up(Up())) == (False, True)
 
 
-def _milvus_processes(data_dir: Path) -> set[int]:
-    """The process groups of the Milvus server whose data is in `data_dir` (the launcher gives
-    it, and only it, the etcd config path in that folder)."""
-    marker = f"ETCD_CONFIG_PATH={data_dir / 'etcd.yaml'}".encode()
-    groups = set()
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if marker in (proc / "environ").read_bytes().split(b"\0"):
-                    groups.add(os.getpgid(int(proc.name)))
-            except (OSError, ProcessLookupError):
-                continue
-    return groups
-
-
-def _signal_milvus(data_dir: Path, sig: signal.Signals) -> None:
-    groups = _milvus_processes(data_dir)
-    assert groups, f"no Milvus process found for {data_dir}"
-    for group in groups:
-        os.killpg(group, sig)
-
-
 @pytest.mark.models
 def test_milvus_down_answers_503_quickly_stores_nothing_and_the_server_recovers(
         pg_env: dict[str, str], settings: Settings, shared_data: Path, tmp_path: Path,
@@ -199,7 +177,8 @@ def test_milvus_down_answers_503_quickly_stores_nothing_and_the_server_recovers(
                 up = {"database": "ok", "vectors": "ok"}
                 assert httpx.get(f"{url}/health").json()["dependencies"] == up
 
-                _signal_milvus(milvus.data_dir, signal.SIGSTOP)
+                assert milvus.pgid > 0  # killpg(0) would freeze this test's own group
+                os.killpg(milvus.pgid, signal.SIGSTOP)
                 try:
                     for call in (lambda: client.search("staff", people[0], top_n=1),
                                  lambda: client.add_faces("staff", people[1], single=True)):
@@ -215,7 +194,7 @@ def test_milvus_down_answers_503_quickly_stores_nothing_and_the_server_recovers(
                     health = httpx.get(f"{url}/health", timeout=10)
                     assert health.status_code == 503 and health.json()["dependencies"]["vectors"] == "down"
                 finally:
-                    _signal_milvus(milvus.data_dir, signal.SIGCONT)
+                    os.killpg(milvus.pgid, signal.SIGCONT)
 
                 deadline = time.monotonic() + 30
                 while httpx.get(f"{url}/health", timeout=10).status_code != 200:
