@@ -209,7 +209,7 @@ def test_folder_import_counts_refusals_and_enrols_searchable_faces(source, data_
     try:
         for person in PEOPLE.values():
             probe = decode_image(lfw(shared_data, person, 5).read_bytes(), limits)
-            hits = asyncio.run(set_faces.search("default", "people", SearchParams.parse({"top_n": 3}), probe))
+            hits = asyncio.run(set_faces.search("default", "people", SearchParams(top_n=3), probe))
             assert hits and hits[0].face.fields["person"] == person, (person, hits[:1])
     finally:
         store.close()

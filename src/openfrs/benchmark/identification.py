@@ -16,10 +16,10 @@ from openfrs.config import Settings
 from openfrs.errors import FRSError
 from openfrs.media import ImageLimits, decode_image
 from openfrs.service.faces import FaceService
-from openfrs.service.facesets import FaceSetService
+from openfrs.service.facesets import FaceSetService, FaceSetSpec
 from openfrs.service.indexes import IndexRegistry
 from openfrs.service.search_params import SearchParams
-from openfrs.service.setfaces import SetFaceService
+from openfrs.service.setfaces import NewFaces, SetFaceService
 from openfrs.store.sqlite import SQLiteMetadataStore
 
 PROJECT = "bench"
@@ -53,8 +53,7 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
     set_faces = SetFaceService(face_sets, face_service, indexes)
 
     async def main() -> dict:
-        await face_sets.create(PROJECT, {"face_set_name": SET_NAME,
-                                         "face_set_capacity": settings.max_face_set_capacity})
+        await face_sets.create(PROJECT, FaceSetSpec(SET_NAME, settings.max_face_set_capacity))
         decoded = {i: decode_image(path.read_bytes(), limits) for i, (_, path) in ids.items()}
         enrol_seconds: list[float] = []
         failures: list[str] = []
@@ -62,8 +61,7 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
         for image_id, image in decoded.items():
             t0 = time.perf_counter()
             try:
-                await set_faces.add(PROJECT, SET_NAME, image,
-                                    {"external_image_id": image_id, "single": True})
+                await set_faces.add(PROJECT, SET_NAME, image, NewFaces(image_id, single=True))
             except FRSError as exc:
                 if exc.code != "FRS.0404":
                     raise
@@ -71,7 +69,7 @@ def lfw_identification(settings: Settings, images_root: Path, workdir: Path,
             enrol_seconds.append(time.perf_counter() - t0)
         enrol_s = time.perf_counter() - start
 
-        params = SearchParams.parse({"top_n": TOP_N})
+        params = SearchParams(top_n=TOP_N)
         search_seconds: list[float] = []
         rank1 = rank5 = probes = 0
         misses: list[str] = []

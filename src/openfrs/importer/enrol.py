@@ -23,7 +23,7 @@ from openfrs.importer.progress import Progress
 from openfrs.importer.sources import UNREADABLE, SourceItem
 from openfrs.media import ImageLimits
 from openfrs.media.picture import EncodedPicture
-from openfrs.service.setfaces import AddResult, SetFaceService
+from openfrs.service.setfaces import AddResult, NewFaces, SetFaceService
 
 log = logging.getLogger("openfrs.import")
 RETRY_FIRST_S = 0.02  # FRS.0033 (the inference queue is full): wait, then again, up to ...
@@ -168,11 +168,11 @@ class Enroller:
         return EncodedPicture(path.read_bytes(), self.limits)
 
     async def _add(self, image: EncodedPicture, item: SourceItem) -> AddResult:
-        fields = {"external_image_id": item.image_id, "single": True, "external_fields": item.fields}
+        request = NewFaces(external_image_id=item.image_id or None, values=item.fields or {}, single=True)
         wait = RETRY_FIRST_S
         while True:
             try:
-                return await self.set_faces.add(self.project_id, self.set_name, image, fields)
+                return await self.set_faces.add(self.project_id, self.set_name, image, request)
             except FRSError as exc:
                 if exc.code != "FRS.0033":
                     raise

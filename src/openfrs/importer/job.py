@@ -20,7 +20,7 @@ from openfrs.importer.outcomes import ImportResult
 from openfrs.importer.sources import CsvSource, FolderSource, SourceError, SourceItem, open_source
 from openfrs.media import ImageLimits
 from openfrs.service.faces import FaceService
-from openfrs.service.facesets import FaceSetService, validate_name, validate_schema
+from openfrs.service.facesets import FaceSetService, FaceSetSpec, validate_name, validate_schema
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
 from openfrs.store.factory import open_index_registry, open_metadata_store
@@ -129,10 +129,7 @@ def _schema(request: ImportRequest, source: FolderSource | CsvSource, record: Fa
 
 def _create(face_sets: FaceSetService, tenancy: Tenancy, project_id: str, name: str,
             schema: dict[str, str], capacity: int | None) -> FaceSetRecord:
-    spec: dict[str, object] = {"face_set_name": name,
-                               "external_fields": {n: {"type": k} for n, k in schema.items()}}
-    if capacity is not None:
-        spec["face_set_capacity"] = capacity
+    spec = FaceSetSpec(name=name, capacity=capacity, fields=schema)
     record = _checked(asyncio.run, face_sets.create(project_id, spec))
     tenancy.audit(project_id, "admin", "createFaceSet", f"faceset/{name}",
                   {"face_set_id": record.face_set_id, "capacity": record.capacity, "by": "import"})
