@@ -13,136 +13,37 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
-import shutil
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 from huaweicloudsdkfrs.v2 import ShowAllFaceSetsRequest
-from playwright import sync_api
 
-from openfrs.benchmark.http_load import free_port, start_server
-from tests.api.test_auth import accounts, projects_with_credentials
 from tests.api.test_huawei_sdk import client as huawei_client
-from tests.conftest import server_env, stores_of_their_own
+from tests.console.driver import CROWD, LANGS, PAGES, SHOTS, open_page, run_form, sign_in, token_headers
 
 pytestmark = [pytest.mark.models, pytest.mark.data]
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # the browser is Debian's, never fetched
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
-PAGES = ("overview", "sets", "try", "usage", "access", "audit")
-LANGS = ("zh-CN", "en")
-PASSWORD = "alice-password"
-CROWD = "facenet-pytorch_multiface.jpg"  # several faces
-
-
-@pytest.fixture(scope="module")
-def server(settings, model_pack_dir, tmp_path_factory):
-    """(base URL, project credential) of a real server; project "shop" has the user alice."""
-    with stores_of_their_own(settings, tmp_path_factory.mktemp("console-data")) as own:
-        (shop,) = projects_with_credentials(own, "shop")
-        accounts(own, lambda tenancy: tenancy.create_user("shop", "alice", PASSWORD))
-        port = free_port()
-        proc = start_server(port, own.data_dir, settings.model_dir,
-                            extra_env={"OPENFRS_AUTH": "on", **server_env(own)})
-        yield f"http://127.0.0.1:{port}", shop
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists() or not shutil.which("chromium"):
-        pytest.fail(f"no {CHROMIUM}: install Debian's chromium (make system-packages)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-class Watch:
-    """Console errors, failed requests and answers >= 400 of a page, except those a test provokes."""
-
-    def __init__(self, page) -> None:
-        self.problems: list[str] = []
-        self.expected: set[int] = set()
-        page.on("console", lambda m: m.type == "error" and not self._provoked(m.text)
-                and self.problems.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and r.status not in self.expected
-                and self.problems.append(f"{r.status}: {r.request.method} {r.url}"))
-
-    def _provoked(self, text: str) -> bool:
-        return any(f"status of {status}" in text for status in self.expected)
-
-    def check(self) -> None:
-        assert not self.problems, self.problems
-
-
-@pytest.fixture()
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    watch = Watch(page)
-    page.watch = watch
-    yield page
-    context.close()
-    watch.check()
-
-
-def open_page(page, name: str) -> None:
-    page.evaluate("name => { location.hash = '#/' + name }", name)
-    page.wait_for_selector(f"body[data-ready='{name}']")
-
-
-def sign_in(page, url: str, lang: str = "zh-CN", page_name: str = "") -> None:
-    """Signs alice in from the sign-in page by keyboard, then opens `page_name` if given."""
-    page.goto(f"{url}/console/")
-    page.wait_for_selector("body[data-ready='signin']")
-    if page.input_value("#lang") != lang:
-        page.select_option("#lang", lang)
-        page.wait_for_selector("body[data-ready='signin']")
-    assert page.evaluate("document.activeElement.id") == "project"  # the form starts focused
-    page.keyboard.type("shop")
-    page.keyboard.press("Tab")
-    page.keyboard.type("alice")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")  # keyboard only, as a user without a mouse signs in
-    page.wait_for_selector("body[data-ready]:not([data-ready='signin'])")  # overview, or the page asked for
-    if page_name:
-        open_page(page, page_name)
-
-
-def run_form(page, form: str, files: dict[str, Path], wait: str) -> None:
-    """Choose the files of a form's inputs, submit it, and wait for `wait` to appear."""
-    for selector, path in files.items():
-        page.set_input_files(selector, str(path))
-    page.click(f"#{form} button[type=submit]")
-    page.wait_for_selector(wait)
-
-
-def token_headers(page) -> dict[str, str]:
-    session = page.evaluate("JSON.parse(sessionStorage.getItem('openfrs.session'))")
-    return {"X-Auth-Token": session["token"]}
 
 
 def test_the_page_loads_under_a_second_and_signs_in_by_keyboard(page, server):
     url, shop = server
-    # A new browser context (its renderer starting too: 0.3-0.8 s on the shared 2-core CI machine),
-    # then a reload, what a user of a running browser waits for: under a second.
-    for visit, limit_ms in (("first", 2000), ("again", 1000)):
+    # Navigation Timing, from the navigation's start: to the load event, and to the sign-in form
+    # being usable (the console's own performance mark). In this test's fresh browser context,
+    # then on reload. The wall clock around goto (renderer start included) is only printed.
+    for visit in ("fresh context", "reload"):
+        started = time.perf_counter()
         page.goto(f"{url}/console")  # the bare path redirects
         page.wait_for_selector("body[data-ready='signin']")
+        wall_ms = (time.perf_counter() - started) * 1000
         timing = page.evaluate("performance.getEntriesByType('navigation')[0].toJSON()")
-        print(f"console load ({visit}): DOMContentLoaded {timing['domContentLoadedEventEnd']:.0f} ms, "
-              f"load {timing['loadEventEnd']:.0f} ms")
-        assert timing["loadEventEnd"] < limit_ms, timing
+        ready = page.evaluate("performance.getEntriesByName('openfrs-signin-ready')[0].startTime")
+        load_ms = timing["loadEventEnd"] - timing["startTime"]
+        print(f"console load ({visit}): load event {load_ms:.0f} ms, sign-in form ready {ready:.0f} ms, "
+              f"wall clock {wall_ms:.0f} ms")
+        assert 0 < load_ms < 1000 and ready < 1000, timing
+    scripts = page.evaluate("performance.getEntriesByType('resource').map(r => r.name.split('/').pop())")
+    assert "pages.js" not in scripts and "sets.js" not in scripts  # loaded after sign-in only
     assert page.get_attribute("html", "lang") == "zh-CN"  # Chinese first
     assert page.inner_text("#signin h1") == "登录"
     page.watch.expected.add(401)
@@ -258,10 +159,27 @@ def test_a_key_made_in_the_ui_signs_the_official_sdk_and_users_are_managed(page,
     assert sk not in stored  # shown once, never kept
     page.click("#new-key-done")
     assert page.locator("#new-sk").count() == 0
+    page.click(f"tr[data-ak='{ak}'] button:has-text('轮换')")  # rotate: a new key, the old one signs a day
+    page.wait_for_selector("#new-sk")
+    ak2, sk2 = page.inner_text("#new-ak"), page.inner_text("#new-sk")
+    assert ak2 != ak and page.evaluate("document.activeElement.id") == "new-key-done"
+    assert page.inner_text(f"tr[data-ak='{ak}'] td:nth-child(4)")  # its end of grace is shown
+    for key, secret in ((ak, sk), (ak2, sk2)):
+        listed = huawei_client(url, key, secret, shop.project_id).show_all_face_sets(ShowAllFaceSetsRequest())
+        assert listed.face_sets_info is not None
+    page.click("#new-key-done")
     page.fill("#user-name", "bob")
     page.fill("#user-password", "bob-password")
     page.click("#create-user button[type=submit]")
     page.wait_for_selector("tr[data-user='bob']")
+    page.select_option("#reset-user", "bob")  # reset bob's password: the new one signs in, the old not
+    page.fill("#reset-pass", "bob-new-password")
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.url.endswith("/users/bob")) as reset:
+        page.click("#reset-password button[type=submit]")
+    assert reset.value.status == 200
+    page.wait_for_selector("tr[data-user='bob']")  # the page reloaded after the reset
+    assert sign_in_status(url, "bob", "bob-new-password") == 201
+    assert sign_in_status(url, "bob", "bob-password") == 401
     page.click(f"tr[data-ak='{ak}'] button:has-text('禁用')")
     page.wait_for_selector(f"tr[data-ak='{ak}']:has-text('已禁用')")
     assert page.locator("tr[data-user='alice'] button").count() == 0  # no way to lock oneself out
@@ -271,6 +189,12 @@ def test_a_key_made_in_the_ui_signs_the_official_sdk_and_users_are_managed(page,
     page.click("#audit-form button[type=submit]")
     page.wait_for_selector(".audit-row")
     assert f"credential/{ak}" in page.inner_text("#audit-out")
+
+
+def sign_in_status(url: str, user: str, password: str) -> int:
+    identity = {"methods": ["password"], "password": {"user": {"name": user, "password": password}}}
+    body = {"auth": {"identity": identity, "scope": {"project": {"name": "shop"}}}}
+    return httpx.post(f"{url}/v3/auth/tokens", json=body).status_code
 
 
 def test_sign_out_and_expiry_lock_the_pages(page, server):
@@ -294,7 +218,7 @@ def test_sign_out_and_expiry_lock_the_pages(page, server):
     assert "会话已过期" in page.inner_text("#status")
 
 
-def test_every_page_in_both_languages_with_screenshots(page, server, shared_data):
+def test_every_page_in_both_languages_with_screenshots(page, server, shared_data, tencent_group):
     url, shop = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     for lang in LANGS:
@@ -315,6 +239,9 @@ def test_every_page_in_both_languages_with_screenshots(page, server, shared_data
         page.evaluate("location.hash = '#/sets/staff'")
         page.wait_for_selector("body[data-ready='sets'] #enroll")
         page.screenshot(path=str(SHOTS / f"library-{lang}.png"), full_page=True)
+        page.evaluate("location.hash = '#/sets/visitors'")  # a Tencent group: its persons, faces' person ids
+        page.wait_for_selector("body[data-ready='sets'] .person-row")
+        page.screenshot(path=str(SHOTS / f"group-{lang}.png"), full_page=True)
         page.click("#signout")
         page.wait_for_selector("body[data-ready='signin']")
         page.screenshot(path=str(SHOTS / f"signin-{lang}.png"))

@@ -1,6 +1,7 @@
 // Overview, try it, usage, credentials and users, audit log.
 import { usageChart } from "./chart.js";
-import { api, field, fmt, h, notify, onSubmit, pid, session, table, today, verdict } from "./core.js";
+import { cameraControls } from "./camera.js";
+import { api, fail, field, fmt, h, notify, onSubmit, pid, session, table, today, verdict } from "./core.js";
 import { t } from "./i18n.js";
 
 const SERVICES = ["detect", "compare", "search", "live_detect"];
@@ -121,15 +122,36 @@ export async function tryPage(main) {
     });
   const action = photoForm("action", t("try.action"),
     [field("action-video", t("try.video"), { type: "file", accept: "video/*", required: true }),
-     field("action-list", t("try.actions"), { value: "1", required: true, pattern: "[1-5](,[1-5])*" })], async (form) => {
-      const data = upload(form, [["video_file", "action-video"]]);
-      data.append("actions", form.querySelector("#action-list").value);
-      const answer = await api("POST", `/v1/${pid()}/live-detect`, data);
-      const result = answer["video-result"];
-      return [h("p", { class: result.alive ? "ok" : "bad", text: result.alive ? t("try.alive") : t("try.notalive") }),
-              h("p", { class: "mono", text: JSON.stringify(result.actions) }), warnings(answer["warning-list"])];
-    });
+     field("action-list", t("try.actions"), { value: "1", required: true, pattern: "[1-5](,[1-5])*" })],
+    async (form) => actionCheck(form, form.querySelector("#action-video").files[0]));
+  // The webcam records a clip sent to the same call; its result lands in the same place.
+  const actionList = action.querySelector("#action-list");
+  action.insertBefore(cameraControls(() => actionList.reportValidity(), async (clip) => {
+    const out = action.querySelector("#action-result");
+    notify(t("try.camera.sending"));
+    try {
+      const shown = await actionCheck(action, clip);
+      const url = URL.createObjectURL(clip);
+      out.replaceChildren(...shown, h("video", { id: "camera-clip", src: url, controls: true, preload: "none",
+                                                 "aria-label": t("try.camera.clip") }),
+        h("p", {}, h("a", { href: url, download: `openfrs-camera.${clip.type.includes("mp4") ? "mp4" : "webm"}`,
+                            text: t("try.camera.download") })));
+      notify(t("try.camera.done"));
+    } catch (error) { fail(error); }
+  }), action.querySelector("#action-result"));
   main.append(h("h1", { tabindex: "-1", text: t("try.title") }), detect, compare, live, action);
+}
+
+async function actionCheck(form, clip) {
+  const data = new FormData();
+  data.append("video_file", clip, clip.name || `camera.${clip.type.includes("mp4") ? "mp4" : "webm"}`);
+  data.append("actions", form.querySelector("#action-list").value);
+  const answer = await api("POST", `/v1/${pid()}/live-detect`, data);
+  const result = answer["video-result"];
+  return [h("p", { id: "action-verdict", class: result.alive ? "ok" : "bad",
+                   text: result.alive ? t("try.alive") : t("try.notalive") }),
+          h("p", { id: "action-actions", class: "mono", text: JSON.stringify(result.actions) }),
+          warnings(answer["warning-list"])];
 }
 
 function attributeText(a) {

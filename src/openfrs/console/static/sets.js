@@ -1,4 +1,5 @@
-// Face libraries: list, create (with custom fields), browse faces (paged), enrol, delete, search.
+// Face libraries: list, create (with custom fields), browse faces (paged, filtered), a group's
+// persons, enrol, delete, search.
 import { api, field, fmt, h, notify, onSubmit, pid, table, verdict } from "./core.js";
 import { t } from "./i18n.js";
 
@@ -15,6 +16,7 @@ export async function setsPage(main, name) {
   const rows = sets.map((set) => h("tr", { "data-set": set.face_set_name },
     h("th", { scope: "row" }, h("a", { href: `#/sets/${encodeURIComponent(set.face_set_name)}`,
                                      text: set.face_set_name })),
+    h("td", {}, groupBadge(set.group)),
     h("td", { text: set.face_number }), h("td", { text: set.face_set_capacity }),
     h("td", { text: Object.entries(set.external_fields).map(([k, v]) => `${k}: ${v.type}`).join(", ") || t("none") }),
     h("td", { text: set.recognition_model }), h("td", { text: set.create_date }),
@@ -23,10 +25,17 @@ export async function setsPage(main, name) {
                               onclick: () => deleteSet(set.face_set_name) }))));
   main.append(
     h("h1", { tabindex: "-1", text: t("sets.title") }),
-    sets.length ? table(t("sets.list"), [t("sets.name"), t("sets.faces"), t("sets.capacity"), t("sets.fields"),
+    sets.length ? table(t("sets.list"), [t("sets.name"), t("sets.group"), t("sets.faces"), t("sets.capacity"), t("sets.fields"),
                                          t("sets.model"), t("created"), t("actions")], rows)
       : h("p", { text: t("sets.empty") }),
     createForm());
+}
+
+// A set made as a Tencent group (CreateGroup) says so, with its group id and name.
+function groupBadge(group) {
+  if (!group) return t("none");
+  return h("span", {}, h("span", { class: "badge", text: t("sets.group.badge") }),
+    ` ${group.group_id} · ${group.group_name}` + (group.tag ? ` · ${t("set.group.tag")}: ${group.tag}` : ""));
 }
 
 async function deleteSet(name) {
@@ -73,21 +82,69 @@ function createForm() {
 async function setPage(main, name) {
   const { face_set_info: info } = await api("GET", setsPath(name));
   const faces = h("section", { id: "faces", "aria-labelledby": "faces-title" });
+  const group = info.group ? groupFacts(info.group) : null;
+  const persons = info.group ? h("section", { id: "persons", "aria-labelledby": "persons-title" }) : null;
   main.append(
     h("p", {}, h("a", { href: "#/sets", text: t("sets.back") })),
     h("h1", { tabindex: "-1", text: t("set.title", { name }) }),
     h("p", { text: `${t("sets.faces")}: ${info.face_number} · ${t("sets.fields")}: ${
       Object.entries(info.external_fields).map(([k, v]) => `${k} (${v.type})`).join(", ") || t("none")}` }),
-    faces, enrollForm(name, () => showFaces(faces, name, 0)), searchForm(name));
-  await showFaces(faces, name, 0);
+    ...[group, persons].filter(Boolean), faces, enrollForm(name, () => showFaces(faces, name, {}, !!info.group)),
+    searchForm(name));
+  await Promise.all([showFaces(faces, name, {}, !!info.group), persons && showPersons(persons, name, 0)]);
 }
 
-async function showFaces(section, name, offset, faceId = "") {
-  const query = faceId ? `face_id=${encodeURIComponent(faceId)}` : `offset=${offset}&limit=${PAGE}`;
-  const [{ faces }, { face_set_info: info }] = await Promise.all([
+function groupFacts(group) {
+  return h("section", { id: "group", "aria-labelledby": "group-title" },
+    h("h2", { id: "group-title" }, h("span", { class: "badge", text: t("sets.group.badge") }), ` ${t("set.group")}`),
+    h("dl", { class: "facts" },
+      h("dt", { text: t("set.group.id") }), h("dd", { class: "mono", id: "group-id", text: group.group_id }),
+      h("dt", { text: t("set.group.name") }), h("dd", { id: "group-name", text: group.group_name }),
+      h("dt", { text: t("set.group.tag") }), h("dd", { id: "group-tag", text: group.tag || t("none") }),
+      h("dt", { text: t("set.group.desc") }), h("dd", { text: group.descriptions.join(", ") || t("none") })));
+}
+
+// A group's persons (GET …/persons, an OpenFRS extension), PAGE at a time.
+async function showPersons(section, name, offset) {
+  const answer = await api("GET", `${setsPath(name)}/persons?offset=${offset}&limit=${PAGE}`);
+  const rows = answer.persons.map((p) => h("tr", { class: "person-row", "data-person": p.person_id },
+    h("th", { scope: "row", class: "mono", text: p.person_id }), h("td", { text: p.person_name }),
+    h("td", { text: t(`gender.${p.gender}`) }), h("td", { class: "mono", text: p.face_ids.join(" ") }),
+    h("td", { text: Object.entries(p.descriptions).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join(", ") }),
+    h("td", { text: new Date(p.create_time).toISOString().slice(0, 19).replace("T", " ") })));
+  section.replaceChildren(h("h2", { id: "persons-title", text: t("set.persons") }),
+    rows.length ? table(t("set.persons"), [t("set.person_id"), t("set.person_name"), t("set.gender"),
+                                          t("set.face_id"), t("set.person.desc"), t("created")], rows)
+      : h("p", { text: t("set.nopersons") }),
+    pager("persons", offset, answer.persons.length, answer.total, (next) => showPersons(section, name, next)));
+}
+
+// Prev / next buttons and "from–to of total" (total null: unknown, a filtered listing).
+function pager(id, offset, shown, total, go, more = null) {
+  const hasNext = total === null ? !!more : offset + PAGE < total;
+  const range = total === null ? t("page.nototal", { from: shown ? offset + 1 : 0, to: offset + shown })
+    : t("page", { from: total ? offset + 1 : 0, to: Math.min(total, offset + shown), total });
+  return h("div", { class: "row pager", id: `${id}-pager` },
+    h("button", { type: "button", text: t("prev"), disabled: offset === 0, "aria-label": `${t("prev")} (${t(`set.${id}`)})`,
+                  onclick: () => go(Math.max(0, offset - PAGE)) }),
+    h("span", { id: `${id}-range`, text: range }),
+    h("button", { type: "button", text: t("next"), disabled: !hasNext, "aria-label": `${t("next")} (${t(`set.${id}`)})`,
+                  onclick: () => go(offset + PAGE) }));
+}
+
+// The faces of a set, PAGE at a time: all of them, those a filter matches (search's filter
+// language; one more is asked for to know whether there is a next page), or one by face id.
+async function showFaces(section, name, { offset = 0, faceId = "", filter = "" }, isGroup) {
+  const span = filter ? `offset=${offset}&limit=${PAGE + 1}&filter=${encodeURIComponent(filter)}`
+    : `offset=${offset}&limit=${PAGE}`;
+  const query = faceId ? `face_id=${encodeURIComponent(faceId)}` : span;
+  const [{ faces: found }, { face_set_info: info }] = await Promise.all([
     api("GET", `${setsPath(name)}/faces?${query}`), api("GET", setsPath(name))]);
-  const rows = faces.map((face) => h("tr", { class: "face-row" },
+  const faces = found.slice(0, PAGE);
+  const again = (changes) => showFaces(section, name, { offset, faceId, filter, ...changes }, isGroup);
+  const rows = faces.map((face) => h("tr", { class: "face-row", "data-face": face.face_id },
     h("td", { text: face.external_image_id }), h("td", { class: "mono", text: face.face_id }),
+    isGroup ? h("td", { class: "mono person-id", text: face.person_id || "" }) : null,
     h("td", { class: "mono", text: JSON.stringify(face.external_fields || {}) }),
     h("td", { class: "mono", text: boxText(face.bounding_box) }),
     h("td", {}, h("button", { type: "button", class: "danger", text: t("delete"),
@@ -95,23 +152,28 @@ async function showFaces(section, name, offset, faceId = "") {
       if (!window.confirm(t("confirm.delete", { name: face.face_id }))) return;
       await api("DELETE", `${setsPath(name)}/faces?face_id=${encodeURIComponent(face.face_id)}`);
       notify(t("deleted"));
-      await showFaces(section, name, offset);
+      await again({});
     } }))));
-  const total = info.face_number;
   const lookup = onSubmit(h("form", { class: "row", id: "lookup" },
     field("lookup-id", t("set.lookup"), { value: faceId }),
     h("button", { type: "submit", text: t("set.lookup.go") })),
-  async () => showFaces(section, name, 0, lookup.querySelector("#lookup-id").value.trim()));
-  const pager = h("div", { class: "row pager" },
-    h("button", { type: "button", text: t("prev"), disabled: offset === 0 || !!faceId,
-                  onclick: () => showFaces(section, name, Math.max(0, offset - PAGE)) }),
-    h("span", { text: t("page", { from: total ? offset + 1 : 0, to: Math.min(total, offset + faces.length), total }) }),
-    h("button", { type: "button", text: t("next"), disabled: offset + PAGE >= total || !!faceId,
-                  onclick: () => showFaces(section, name, offset + PAGE) }));
-  section.replaceChildren(h("h2", { id: "faces-title", text: t("set.faces") }), lookup,
-    faces.length ? table(t("set.faces"), ["external_image_id", t("set.face_id"), t("sets.fields"), t("set.bbox"),
-                                          t("actions")], rows) : h("p", { text: t("set.nofaces") }),
-    pager);
+  async () => again({ offset: 0, faceId: lookup.querySelector("#lookup-id").value.trim(), filter: "" }));
+  const filterForm = onSubmit(h("form", { class: "row", id: "face-filter" },
+    field("filter-text", t("set.filter"), { value: filter, placeholder: "dept:it && age:[20 TO 30]" }),
+    h("button", { type: "submit", text: t("set.filter.go") }),
+    filter || faceId ? h("button", { type: "button", id: "filter-clear", text: t("set.filter.clear"),
+                                     onclick: () => again({ offset: 0, faceId: "", filter: "" }) }) : null),
+  async () => again({ offset: 0, faceId: "", filter: filterForm.querySelector("#filter-text").value.trim() }));
+  const paging = faceId ? h("p", { id: "faces-range", text: t("set.lookup.one", { n: faces.length }) })
+    : pager("faces", offset, faces.length, filter ? null : info.face_number, (next) => again({ offset: next }),
+            found.length > PAGE);
+  section.replaceChildren(h("h2", { id: "faces-title", text: t("set.faces") }), lookup, filterForm,
+    h("p", { id: "faces-filtered", hidden: !filter, text: t("set.filtered", { filter }) }),
+    faces.length ? table(t("set.faces"), ["external_image_id", t("set.face_id"),
+                                          isGroup ? t("set.person_id") : null, t("sets.fields"), t("set.bbox"),
+                                          t("actions")].filter(Boolean), rows)
+      : h("p", { id: "faces-none", text: filter ? t("set.nomatch") : t("set.nofaces") }),
+    paging);
 }
 
 function boxText(box) {
