@@ -24,7 +24,8 @@ REQUIRED_SIGNED = ("content-type", "host")
 
 
 def verify(request: Request, body: bytes) -> Principal:
-    """The caller, from the TC3 signature over the exact body bytes (order of checks: tencent-iai.md §3)."""
+    """The caller, from the TC3 signature over the exact body bytes and, for GET, the raw query
+    string as sent (order of checks: tencent-iai.md §3)."""
     auth = tenant_auth(request)
     if auth is None:
         return Principal(project_id=DEFAULT_PROJECT, subject="anonymous")

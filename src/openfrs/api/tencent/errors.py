@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
+from openfrs.api.tencent import messages
 from openfrs.errors import FRSError
 
 MAX_MESSAGE = 300
@@ -27,8 +28,10 @@ def success(fields: dict[str, object], request_id: str) -> JSONResponse:
     return JSONResponse({"Response": {**fields, "RequestId": request_id}})
 
 
-def failure(error: TencentError, request_id: str) -> JSONResponse:
-    return JSONResponse({"Response": {"Error": {"Code": error.code, "Message": error.message},
+def failure(error: TencentError, request_id: str, language: str | None = None) -> JSONResponse:
+    """The error envelope, its Message in the caller's X-TC-Language (messages.py: zh-CN unless en-US)."""
+    text = messages.message(error.code, error.message, language)
+    return JSONResponse({"Response": {"Error": {"Code": error.code, "Message": text},
                                       "RequestId": request_id}})
 
 
@@ -53,6 +56,7 @@ _FROM_FRS = {
     "FRS.0307": "FailedOperation.FaceQualityNotQualified",
     "FRS.0404": NO_FACE,
     "FRS.0501": NO_FACE,
+    "FRS.0707": NO_FACE,  # live-detect-face's no face (service/silent_liveness.py)
     "APIG.0301": "AuthFailure.SignatureFailure",
 }
 

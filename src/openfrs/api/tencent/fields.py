@@ -1,7 +1,9 @@
 """Tencent IAI request fields -> plain values, refused with Tencent's codes.
 
 The SDK validates nothing locally: a missing field, a value out of range or a wrong JSON type
-reaches us as sent, so every field is checked here (tencent-iai.md §5).
+reaches us as sent, so every field is checked here (tencent-iai.md §5). A GET request's fields
+(query.QueryParams) carry every value as a string, so for them alone the number fields read
+numeric strings; a POST's JSON numbers must be JSON numbers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from fastapi import Request
 
 from openfrs.api.tencent.errors import TencentError
+from openfrs.api.tencent.query import QueryParams
 from openfrs.media import ImageLimits, ImageSource, load_image, load_source_bytes
 from openfrs.media.picture import EncodedPicture
 from openfrs.service.quality_gate import Limits, parse_quality_filter
@@ -22,12 +25,21 @@ FACE_MODEL_VERSION = "3.0"  # what our default model pack answers as; 2.0 data i
 # QualityControl 1-4 on our quality gates (service/quality_gate.py): 1 refuses only the hopeless,
 # 2 several moderate problems, 3 and 4 any problem an enrolment photo should not have.
 QUALITY_LEVELS = {0: "NONE", 1: "LOW", 2: "MEDIUM", 3: "HIGH", 4: "HIGH"}
+INTEGER_TEXT = re.compile(r"-?[0-9]{1,18}")  # as str(int) writes it, in a GET query
+NUMBER_TEXT = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?([eE][-+]?[0-9]{1,3})?")  # str(float) too
+
+
+def _from_query(params: Params, value: object, pattern: re.Pattern[str], kind: type) -> object:
+    """A GET query's numeric string as the number it spells; anything else unchanged."""
+    if isinstance(params, QueryParams) and isinstance(value, str) and pattern.fullmatch(value):
+        return kind(value)
+    return value
 
 
 def integer(params: Params, name: str, default: int, allowed: range | tuple[int, ...],
             code: str = "InvalidParameterValue") -> int:
     """An int field (JSON number without a fraction); absent or null: `default`."""
-    value = params.get(name)
+    value = _from_query(params, params.get(name), INTEGER_TEXT, int)
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
@@ -154,8 +166,9 @@ def gender(params: Params, default: int | None, allowed: tuple[int, ...] = (0, 1
 
 
 def indexed_values(params: Params, name: str, index: str, value: str, *, limit: int, max_len: int,
-                   code: str) -> dict[int, str]:
-    """[{<index>: int, <value>: str}, ...] -> {index: value}; more than `limit`: `code` + "Exceed"."""
+                   code: str, value_code: str | None = None) -> dict[int, str]:
+    """[{<index>: int, <value>: str}, ...] -> {index: value}; more than `limit`: `code` + "Exceed";
+    a bad value: `value_code` (default `code` + "Name") + "TooLong" / "Illegal"."""
     items = params.get(name)
     if items is None:
         return {}
@@ -168,14 +181,14 @@ def indexed_values(params: Params, name: str, index: str, value: str, *, limit: 
         position = integer(item, index, -1, range(0, limit), f"{code}Exceed")
         if position < 0:
             raise TencentError("MissingParameter", f"{name}.{index} is required")
-        given = text(item, value, max_len=max_len, code=f"{code}Name") or ""
+        given = text(item, value, max_len=max_len, code=value_code or f"{code}Name") or ""
         out[position] = given
     return out
 
 
 def threshold(params: Params, name: str, default: float) -> float:
     """A Tencent score threshold, 0 <= value < 100 (FaceMatchThresholdIllegal)."""
-    value = params.get(name)
+    value = _from_query(params, params.get(name), NUMBER_TEXT, float)
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
