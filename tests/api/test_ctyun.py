@@ -25,7 +25,9 @@ import pytest
 from PIL import Image
 
 from openfrs import signing
+from openfrs.config import Settings
 from openfrs.service.tenancy import Tenancy
+from tests.conftest import server_env, stores_of_their_own
 from tests.real_server import first_credential, serve
 
 pytestmark = pytest.mark.models
@@ -97,18 +99,21 @@ def files(shared_data, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(settings, tmp_path_factory):
-    """(base URL, data dir, the first credential {project_id, ak, sk}) of a real server, auth on."""
-    data_dir = tmp_path_factory.mktemp("ctyun-data")
-    log = data_dir / "server.log"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OPENFRS_URL_ALLOW_HOSTS", '["127.0.0.1"]')
-        patch.setenv("OPENFRS_QPS_DEFAULT", "0")
-        proc, url = serve(data_dir, settings.model_dir, log)
-    try:
-        yield url, data_dir, first_credential(log)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    """(base URL, the server's settings, the first credential {project_id, ak, sk}) of a real
+    server, auth on, on stores of its own (the session's backend: SQLite + local indexes, or
+    PostgreSQL + Milvus)."""
+    with stores_of_their_own(settings, tmp_path_factory.mktemp("ctyun-data")) as own:
+        log = own.data_dir / "server.log"
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in {"OPENFRS_URL_ALLOW_HOSTS": '["127.0.0.1"]', "OPENFRS_QPS_DEFAULT": "0",
+                                **server_env(own)}.items():
+                patch.setenv(name, value)
+            proc, url = serve(own.data_dir, settings.model_dir, log)
+        try:
+            yield url, own, first_credential(log)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 def call(server, path: str, payload: object, **kwargs) -> httpx.Response:
@@ -133,8 +138,8 @@ def lfw_item(files, name: str) -> str:
     return data_item((files[0] / name).read_bytes())
 
 
-def usage_and_audit(data_dir: Path, project_id: str) -> tuple[dict, int]:
-    tenancy = Tenancy.open(data_dir)
+def usage_and_audit(own: Settings, project_id: str) -> tuple[dict, int]:
+    tenancy = Tenancy.from_settings(own)
     try:
         rows = {(row["api"]): (row["calls"], row["throttled"]) for row in tenancy.usage(project_id)}
         return rows, len(tenancy.audit_events(project_id, limit=1000))
@@ -239,11 +244,11 @@ def test_compare_batch_with_a_bad_pair(server, files):
 
 
 def test_refusals_have_their_code_and_status_and_count_nothing(server, files):
-    url, data_dir, credential = server
+    url, own, credential = server
     image = lfw_item(files, LFW[0])
     good = {"data": [image]}
     stale = str(int((time.time() - 600) * 1000))
-    before = usage_and_audit(data_dir, credential["project_id"])
+    before = usage_and_audit(own, credential["project_id"])
     cases = [
         (call(server, DETECT, good, app_secret=credential["sk"] + "x"), 401, 4401),  # wrong signature
         (call(server, DETECT, good, dt=stale), 401, 4401),  # X-CTYUN-DT ten minutes old
@@ -265,7 +270,7 @@ def test_refusals_have_their_code_and_status_and_count_nothing(server, files):
         assert response.headers["content-type"] == "application/json"
         assert response.json()["code"] == code and response.json()["result"] == [], response.text
         assert response.json()["message"]
-    assert usage_and_audit(data_dir, credential["project_id"]) == before
+    assert usage_and_audit(own, credential["project_id"]) == before
 
 
 def test_the_query_is_signed_as_sent(server, files):
@@ -282,15 +287,15 @@ def test_the_query_is_signed_as_sent(server, files):
 
 
 def test_disabled_sub_service(server, files):
-    url, data_dir, credential = server
+    url, own, credential = server
     project = credential["project_id"]
     _subscribe(server, "compare", False)
     try:
-        before = usage_and_audit(data_dir, project)[0]
+        before = usage_and_audit(own, project)[0]
         pair = [[lfw_item(files, SAME[0][0]), lfw_item(files, SAME[0][1])]]
         refused = call(server, COMPARE, {"data": pair})
         assert refused.status_code == 403 and refused.json()["code"] == 4403, refused.text
-        assert usage_and_audit(data_dir, project)[0] == before
+        assert usage_and_audit(own, project)[0] == before
         assert ok(call(server, DETECT, {"data": [pair[0][0]]}))  # detect is still on
     finally:
         _subscribe(server, "compare", True)
@@ -312,15 +317,15 @@ def _manage(server, method: str, path: str, payload: dict) -> None:
 
 
 def test_served_calls_are_counted_once_per_call(server, files):
-    _, data_dir, credential = server
-    before = usage_and_audit(data_dir, credential["project_id"])[0].get("ctyun.face_detect", (0, 0))
+    _, own, credential = server
+    before = usage_and_audit(own, credential["project_id"])[0].get("ctyun.face_detect", (0, 0))
     ok(call(server, DETECT, {"data": [lfw_item(files, LFW[0])] * 3}))
-    assert usage_and_audit(data_dir, credential["project_id"])[0]["ctyun.face_detect"] == (before[0] + 1, 0)
+    assert usage_and_audit(own, credential["project_id"])[0]["ctyun.face_detect"] == (before[0] + 1, 0)
 
 
 def test_over_the_project_qps(server, files):
     """4429 with HTTP 429, counted as throttled as an FRS 429 is."""
-    _, data_dir, credential = server
+    _, own, credential = server
     _manage(server, "PUT", f"/v1/{credential['project_id']}/project", {"qps": 0.01})
     try:
         item = {"data": [lfw_item(files, LFW[0])]}
@@ -329,7 +334,7 @@ def test_over_the_project_qps(server, files):
         assert throttled.status_code == 429 and throttled.json()["code"] == 4429, throttled.text
     finally:
         _manage(server, "PUT", f"/v1/{credential['project_id']}/project", {"qps": 0})
-    assert usage_and_audit(data_dir, credential["project_id"])[0]["ctyun.face_analyse"][1] == 1
+    assert usage_and_audit(own, credential["project_id"])[0]["ctyun.face_analyse"][1] == 1
 
 
 # -- in process, OPENFRS_AUTH=off: the envelope for whatever arrives ---------------------------------

@@ -132,3 +132,5 @@ def test_refusals(world):
     assert_frs_error(as_a("PUT", f"/v1/{a.project_id}/project", {"qps": True}), "FRS.0012")
     assert_frs_error(as_alice("PUT", f"/v1/{a.project_id}/project", send_body=b"{not json"), "FRS.0014")
     assert_frs_error(as_a("POST", f"{creds}/{a.ak}/rotate", {"grace_seconds": -5}), "FRS.0012")
+    assert_frs_error(as_a("POST", f"{creds}/{a.ak}/rotate", {"grace_seconds": 1e300}), "FRS.0012")
+    assert as_a("GET", creds).status_code == 200  # the refused rotation stored nothing

@@ -23,6 +23,19 @@ from openfrs.config import Settings
 from openfrs.errors import FRS_ERRORS
 
 METHODS = ("get", "put", "post", "delete", "patch")
+MANAGEMENT = {"show_project", "update_project", "update_subscription", "list_credentials",
+              "create_credential", "update_credential", "rotate_credential", "delete_credential",
+              "list_users", "create_user", "update_user", "delete_user"}  # api/routes/manage.py
+FRS_SURFACE = {
+    "face_detect", "face_compare", "create_face_set", "list_face_sets", "show_face_set", "delete_face_set",
+    "add_faces", "show_faces", "delete_faces", "batch_delete_faces", "update_face", "search_faces",
+    "list_face_persons", "show_subscription", "issue_token", "show_usage", "show_audit", "health",
+    "prometheus_metrics",
+    *(f"{name}_{version}" for version in ("v1", "v2") for name in (
+        "face_quality", "blur_classify", "head_pose_estimate", "live_detect", "live_detect_face")),
+}
+BODY_OPTIONAL = {"rotate_credential"}  # no body: a day's grace
+NO_BODY = {"create_credential"}
 
 
 def _app(tmp_path, **settings):
@@ -88,14 +101,18 @@ def test_every_reference_resolves(spec):
 
 def test_every_route_is_described_with_ids_bodies_and_no_422(spec):
     ids = [operation["operationId"] for _, _, operation in _operations(spec)]
-    assert len(ids) == len(set(ids)) == 28
+    assert len(ids) == len(set(ids)) == 41
+    assert set(ids) == FRS_SURFACE | MANAGEMENT
     for path, method, operation in _operations(spec):
         assert "422" not in operation["responses"], f"{method} {path}"
         parameters = [_resolve(spec, p) for p in operation["parameters"]]
         declared = {p["name"] for p in parameters if p["in"] == "path"}
         assert declared == set(re.findall(r"{(\w+)}", path)), f"{method} {path}"
-        if method in ("post", "put") and path != "/metrics":
-            assert operation["requestBody"]["required"], f"{method} {path}"
+        if operation["operationId"] in NO_BODY:
+            assert "requestBody" not in operation, f"{method} {path}"
+        elif method in ("post", "put"):
+            required = operation["operationId"] not in BODY_OPTIONAL
+            assert operation["requestBody"]["required"] is required, f"{method} {path}"
         for status, response in operation["responses"].items():
             assert "X-Request-Id" in response["headers"], f"{method} {path} {status}"
             assert response["content"], f"{method} {path} {status}"
@@ -117,6 +134,45 @@ def test_image_operations_take_json_and_multipart_with_the_real_field_names(spec
     assert {"image_file", "face_id", "top_n", "sort", "return_fields", "quality_filter"} <= set(search)
     listing = spec["paths"]["/v2/{project_id}/face-sets/{face_set_name}/faces"]["get"]["parameters"]
     assert {"face_id", "offset", "limit"} <= {p.get("name") for p in listing}
+
+
+def test_the_extensions_are_optional_members_of_the_frs_replies(spec):
+    """group, person_id and the persons listing, as the web console reads them; FRS clients that
+    know none of them see FRS's replies (required members unchanged)."""
+    schemas = spec["components"]["schemas"]
+    info = schemas["FaceSetInfo"]
+    assert "group" in info["properties"] and "group" not in info["required"]
+    assert set(info["properties"]["group"]["required"]) == {"group_id", "group_name", "tag", "descriptions"}
+    for reply in ("FacesResponse", "SearchResponse"):
+        face = schemas[reply]["properties"]["faces"]["items"]
+        assert "person_id" in face["properties"] and "person_id" not in face["required"], reply
+        assert {"face_id", "bounding_box"} <= set(face["required"]), reply
+    person = schemas["FacePersonsResponse"]["properties"]["persons"]["items"]
+    assert set(person["required"]) == {"person_id", "person_name", "gender", "face_ids", "descriptions",
+                                       "create_time"}
+    persons = spec["paths"]["/v2/{project_id}/face-sets/{face_set_name}/persons"]["get"]
+    limit = next(p for p in persons["parameters"] if p.get("name") == "limit")
+    assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 1000)
+    codes = persons["responses"]["400"]["content"]["application/json"]["examples"]
+    assert {"FRS.0012", "FRS.0019", "FRS.0020"} <= set(codes)  # the search sub-service rule
+    listing = spec["paths"]["/v2/{project_id}/face-sets/{face_set_name}/faces"]["get"]["parameters"]
+    assert "filter" in {p.get("name") for p in listing}
+
+
+def test_management_operations_are_described_with_their_bodies(spec):
+    rotate = spec["paths"]["/v1/{project_id}/credentials/{ak}/rotate"]["post"]
+    assert rotate["requestBody"]["required"] is False
+    assert rotate["tags"] == ["management (OpenFRS extension)"]
+    created = spec["paths"]["/v1/{project_id}/credentials"]["post"]["responses"]
+    assert "201" in created and "200" not in created
+    sk = _resolve(spec, created["201"]["content"]["application/json"]["schema"])
+    assert _resolve(spec, sk["properties"]["credential"])["required"] == ["ak", "sk"]
+    subscribe = spec["paths"]["/v1/{project_id}/subscribe/{service}"]["put"]
+    parameters = [_resolve(spec, p) for p in subscribe["parameters"]]
+    service = next(p for p in parameters if p["name"] == "service")
+    assert service["schema"]["enum"] == ["detect", "compare", "search", "live_detect"]
+    codes = subscribe["responses"]["400"]["content"]["application/json"]["examples"]
+    assert "FRS.0020" not in codes  # account calls: no sub-service rule
 
 
 def test_error_answers_have_the_frs_body_and_the_servers_status_for_each_code(spec):

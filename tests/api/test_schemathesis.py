@@ -1,4 +1,5 @@
-"""Whole-API fuzzing: schemathesis sends every operation of the served /openapi.json to a real
+"""Whole-API fuzzing: schemathesis sends every operation of the served /openapi.json (but the two
+in UNFUZZED, which would break the cases after them) to a real
 `openfrs serve` process, once with OPENFRS_AUTH=off and once with every request signed with an
 AK/SK (openfrs.signing, as huaweicloudsdkfrs signs).
 
@@ -23,7 +24,6 @@ import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import hypothesis
 import pytest
@@ -39,7 +39,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from openfrs import signing
 from openfrs.api.openapi.examples import REQUEST_EXAMPLES
 from openfrs.api.openapi.operations import OPERATIONS
 from openfrs.benchmark.http_load import free_port, start_server
@@ -50,6 +49,7 @@ from openfrs.store.base import MetadataStore
 from openfrs.store.factory import open_accounts, open_metadata_store
 from tests.api.test_auth import accounts
 from tests.conftest import server_env, stores_of_their_own
+from tests.signed_http import AkSkAuth
 
 pytestmark = pytest.mark.models
 
@@ -64,26 +64,13 @@ SET_BODY = REQUEST_EXAMPLES["create_face_set"]["value"]
 FACE_BODY = REQUEST_EXAMPLES["add_faces"]["value"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
-class AkSkAuth(requests.auth.AuthBase):
-    """Signs the request as it goes out (final path, query and body bytes), as the SDK does."""
-
-    def __init__(self, ak: str, sk: str) -> None:
-        self.ak, self.sk = ak, sk
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        url = urlsplit(request.url)
-        body = request.body or b""
-        body = body.encode() if isinstance(body, str) else body
-        for name in ("Authorization", "X-Auth-Token", "X-Sdk-Date"):  # generated ones, if any
-            request.headers.pop(name, None)
-        content_type = request.headers.get("Content-Type")
-        signed = {"Content-Type": content_type} if content_type else {}
-        request.headers.update(signing.sign(request.method, url.netloc, url.path,
-                                            parse_qsl(url.query, keep_blank_values=True), signed, body,
-                                            self.ak, self.sk))
-        return request
-
-
+# Documented but not fuzzed: a valid case would break every case after it (tests/api/test_manage.py
+# covers them).
+UNFUZZED = {
+    ("PUT", "/v1/{project_id}/project"): "a generated qps (say 0.5) throttles every later call",
+    ("PUT", "/v1/{project_id}/subscribe/{service}"): "enabled: false refuses every later call of it",
+}
+FUZZED = sorted(set(OPERATIONS) - set(UNFUZZED))
 @dataclass
 class Server:
     url: str
@@ -215,8 +202,7 @@ def _check(case, server: Server) -> None:
 
 # schemathesis' own pytest integration for a schema known only at run time (`from_fixture`) does
 # not run under pytest 9, so each operation's Hypothesis test is built with its test builder.
-@pytest.mark.parametrize(("method", "path"), sorted(OPERATIONS),
-                         ids=[OPERATIONS[key].operation_id for key in sorted(OPERATIONS)])
+@pytest.mark.parametrize(("method", "path"), FUZZED, ids=[OPERATIONS[key].operation_id for key in FUZZED])
 def test_operation_keeps_its_contract(method, path, server, api_schema):
     operation = api_schema[path][method]
     config = HypothesisTestConfig(

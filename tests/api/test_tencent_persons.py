@@ -10,6 +10,7 @@ import base64
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -17,6 +18,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.iai.v20200303 import iai_client, models
 
+from openfrs import signing
 from openfrs.service.tenancy import Tenancy
 from tests.api.test_auth import projects_with_credentials
 from tests.api.test_tencent_sdk import sdk_server
@@ -359,3 +361,80 @@ def test_changes_are_audited(server, tc, photo):
         tenancy.close()
     assert events == [("CreateGroup", "group/audited"), ("CreatePerson", "person/a1,group/audited"),
                       ("DeleteGroup", "group/audited")]
+
+
+def _frs(server, method: str, path: str, query: list[tuple[str, str]] | None = None) -> httpx.Response:
+    """An FRS call of project "owner", signed as the FRS SDK signs."""
+    endpoint, _, keys = server
+    key = keys["owner"]
+    headers = signing.sign(method, endpoint, path, query or [], {}, b"", key.ak, key.sk)
+    return httpx.request(method, f"http://{endpoint}{path}", params=query, headers=headers, trust_env=False)
+
+
+def test_counts_are_of_distinct_persons_and_faces(tc, photo):
+    """A person in two searched groups is one person, its face copied into both one face."""
+    tc("CreateGroup", GroupId="count-a", GroupName="Count A")
+    tc("CreateGroup", GroupId="count-b", GroupName="Count B")
+    tc("CreatePerson", GroupId="count-a", PersonId="twice", PersonName="T", Image=photo(PEOPLE[0], 1))
+    tc("CreatePerson", GroupId="count-a", PersonId="once", PersonName="O", Image=photo(PEOPLE[1], 1))
+    tc("CopyPerson", PersonId="twice", GroupIds=["count-b"])
+    tc("CreateFace", PersonId="twice", Images=[photo(PEOPLE[0], 2)])  # copied into both groups
+    both = ["count-a", "count-b"]
+    assert tc("GetPersonListNum", GroupId="count-a").FaceNum == 3  # per group: its own faces
+    assert tc("GetPersonListNum", GroupId="count-b").FaceNum == 2
+    probe = photo(PEOPLE[0], 3)
+    for action in ("SearchFaces", "SearchFacesReturnsByGroup"):
+        assert tc(action, GroupIds=both, Image=probe).FaceNum == 3, action
+    for action in ("SearchPersons", "SearchPersonsReturnsByGroup"):
+        assert tc(action, GroupIds=both, Image=probe).PersonNum == 2, action
+    assert tc("SearchPersons", GroupIds=["count-b"], Image=probe).PersonNum == 1
+    tc("DeleteGroup", GroupId="count-a")
+    tc("DeleteGroup", GroupId="count-b")
+
+
+def test_deleting_a_groups_face_set_through_frs_acts_as_delete_group(server, tc, photo):
+    """FRS DeleteFaceSet on a group's set: persons left in no group go with their faces, in the
+    same transaction; one also in another group stays, with its faces. An FRS face delete of a
+    person's face in one group takes it out of that group only, and person-level actions still
+    answer."""
+    project = server[2]["owner"].project_id
+    tc("CreateGroup", GroupId="frs-del", GroupName="FRS del")
+    tc("CreateGroup", GroupId="frs-keep", GroupName="FRS keep")
+    tc("CreatePerson", GroupId="frs-del", PersonId="only-here", PersonName="O", Image=photo(PEOPLE[1], 1))
+    made = tc("CreatePerson", GroupId="frs-del", PersonId="in-both", PersonName="B",
+              Image=photo(PEOPLE[0], 1))
+    tc("CopyPerson", PersonId="in-both", GroupIds=["frs-keep"])
+
+    # an FRS face delete in one group: out of that group only
+    gone = _frs(server, "DELETE", f"/v2/{project}/face-sets/frs-keep/faces", [("face_id", made.FaceId)])
+    assert gone.status_code == 200 and gone.json()["face_number"] == 1, gone.text
+    assert tc("GetPersonBaseInfo", PersonId="in-both").FaceIds == [made.FaceId]
+    counts = tc("GetPersonListNum", GroupId="frs-keep")
+    assert (counts.PersonNum, counts.FaceNum) == (1, 0)
+    assert tc("VerifyPerson", PersonId="in-both", Image=photo(PEOPLE[0], 2)).IsMatch is True
+    assert tc("VerifyFace", PersonId="in-both", Image=photo(PEOPLE[0], 2)).IsMatch is True
+    tc.refused("InvalidParameterValue.NoFaceInGroups", "SearchPersons", GroupIds=["frs-keep"],
+               Image=photo(PEOPLE[0], 2))
+    found = tc("SearchPersons", GroupIds=["frs-del", "frs-keep"], Image=photo(PEOPLE[0], 2))
+    assert found.Results[0].Candidates[0].PersonId == "in-both" and found.PersonNum == 2
+    grouped = tc("SearchFacesReturnsByGroup", GroupIds=["frs-del", "frs-keep"], Image=photo(PEOPLE[0], 2))
+    by_group = {g.GroupId: g.Candidates for g in grouped.ResultsReturnsByGroup[0].GroupCandidates}
+    assert by_group["frs-del"][0].PersonId == "in-both" and by_group["frs-keep"] == []
+    added = tc("CreateFace", PersonId="in-both", Images=[photo(PEOPLE[0], 3)])
+    assert added.SucFaceNum == 1 and tc("GetPersonListNum", GroupId="frs-keep").FaceNum == 1
+
+    # FRS DeleteFaceSet of the group's set
+    assert _frs(server, "DELETE", f"/v2/{project}/face-sets/frs-del").status_code == 200
+    tc.refused("InvalidParameterValue.GroupIdNotExist", "GetGroupInfo", GroupId="frs-del")
+    tc.refused("InvalidParameterValue.PersonIdNotExist", "GetPersonBaseInfo", PersonId="only-here")
+    survivor = tc("GetPersonBaseInfo", PersonId="in-both")
+    assert survivor.FaceIds == [made.FaceId, added.SucFaceIds[0]]
+    assert [g.GroupId for g in tc("GetPersonGroupInfo", PersonId="in-both").PersonGroupInfos] == ["frs-keep"]
+    assert tc("VerifyPerson", PersonId="in-both", Image=photo(PEOPLE[0], 2)).IsMatch is True
+    # the deleted person's id and faces are free again: it can be enrolled anew
+    again = tc("CreatePerson", GroupId="frs-keep", PersonId="only-here", PersonName="O",
+               Image=photo(PEOPLE[1], 1))
+    assert tc("GetPersonBaseInfo", PersonId="only-here").FaceIds == [again.FaceId]
+    assert _frs(server, "DELETE", f"/v2/{project}/face-sets/frs-keep").status_code == 200
+    for person in ("only-here", "in-both"):
+        tc.refused("InvalidParameterValue.PersonIdNotExist", "GetPersonBaseInfo", PersonId=person)

@@ -2,7 +2,7 @@
 `openfrs serve` with auth on, over a real socket, as shared/docs/tencent-iai.md §2 explains.
 
 The SDK signs with TC3-HMAC-SHA256 using an OpenFRS credential (SecretId = AK, SecretKey = SK)
-made with the tenancy store on the server's own data dir. What this proves: the SDK's requests
+made on the server's own stores (the session's backend). What this proves: the SDK's requests
 verify, its models parse our envelopes (HTTP 200, Content-Type exactly application/json), the
 scores mean Tencent's false-accept rates, and every refusal reaches the SDK as a
 TencentCloudSDKException with Tencent's code, counted as no successful call.
@@ -34,9 +34,12 @@ from tencentcloud.iai.v20200303 import iai_client, models
 
 from openfrs.api.tencent import signature
 from openfrs.benchmark.http_load import free_port, start_server
+from openfrs.config import Settings
 from openfrs.service.scores import tencent_score, tencent_score_of_far
 from openfrs.service.tenancy import Tenancy
 from openfrs.vision.calibration import FAR_TARGETS
+from tests.api.test_auth import accounts
+from tests.conftest import server_env, stores_of_their_own
 
 pytestmark = pytest.mark.models
 FAR_1E3_SCORE = 40.0  # Tencent's compare score for FAR 0.1 % (model 3.0), its FAQ
@@ -87,19 +90,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server(settings, model_pack_dir, tmp_path_factory):
-    """(host:port, data dir, {project name: credential})."""
-    data_dir = tmp_path_factory.mktemp("tencent-data")
-    tenancy = Tenancy.open(data_dir)
+    """(host:port, the server's settings, {project name: credential}), on stores of its own (the
+    session's backend: SQLite + local indexes, or PostgreSQL + Milvus)."""
     names = ("sdk", "nodetect", "slow", "frozen")
-    for name in names:
-        tenancy.create_project(name)
-    keys = {name: tenancy.create_credential(name) for name in names}
-    tenancy.set_service("nodetect", "detect", False)
-    tenancy.set_project("slow", qps=0.01)  # one call, then the bucket needs 100 s
-    tenancy.set_project("frozen", disabled=True)
-    tenancy.close()
-    with sdk_server(data_dir, settings.model_dir, {"OPENFRS_URL_ALLOW_HOSTS": '["127.0.0.1"]'}) as endpoint:
-        yield endpoint, data_dir, keys
+
+    def setup(tenancy: Tenancy) -> dict:
+        for name in names:
+            tenancy.create_project(name)
+        keys = {name: tenancy.create_credential(name) for name in names}
+        tenancy.set_service("nodetect", "detect", False)
+        tenancy.set_project("slow", qps=0.01)  # one call, then the bucket needs 100 s
+        tenancy.set_project("frozen", disabled=True)
+        return keys
+
+    with stores_of_their_own(settings, tmp_path_factory.mktemp("tencent-data")) as own:
+        keys = accounts(own, setup)
+        env = {"OPENFRS_URL_ALLOW_HOSTS": '["127.0.0.1"]', **server_env(own)}
+        with sdk_server(own.data_dir, settings.model_dir, env) as endpoint:
+            yield endpoint, own, keys
 
 
 @contextlib.contextmanager
@@ -153,12 +161,8 @@ def refused(call, *args) -> TencentCloudSDKException:
     return caught.value
 
 
-def usage(data_dir: Path, project: str) -> dict[str, tuple[int, int]]:
-    tenancy = Tenancy.open(data_dir)
-    try:
-        rows = tenancy.usage(tenancy.project(project).project_id)
-    finally:
-        tenancy.close()
+def usage(own: Settings, project: str) -> dict[str, tuple[int, int]]:
+    rows = accounts(own, lambda tenancy: tenancy.usage(tenancy.project(project).project_id))
     return {row["api"]: (row["calls"], row["throttled"]) for row in rows}
 
 
@@ -307,7 +311,7 @@ def test_oversized_image(sdk):
 
 
 def test_project_rights(server, images):
-    endpoint, data_dir, keys = server
+    endpoint, own, keys = server
     root, _ = images
     image = b64(root / SAME[0][0])
 
@@ -318,21 +322,21 @@ def test_project_rights(server, images):
     assert refused(call, "frozen").code == "ResourceUnavailable.StopUsing"
     assert len(call("slow").FaceInfos) == 1
     assert refused(call, "slow").code == "RequestLimitExceeded"
-    assert usage(data_dir, "slow") == {"iai.DetectFace": (1, 1)}  # the refusal counted as throttled
-    assert usage(data_dir, "nodetect") == {} and usage(data_dir, "frozen") == {}
+    assert usage(own, "slow") == {"iai.DetectFace": (1, 1)}  # the refusal counted as throttled
+    assert usage(own, "nodetect") == {} and usage(own, "frozen") == {}
 
 
 def test_refusals_are_http_200_json_and_never_counted_as_calls(server, sdk, images):
     """A refusal (HTTP 200, as the SDK needs) is billed as no call and counted as an error_4xx:
     the surface leaves the status it stands for in the request state (api/auth.call_status)."""
-    endpoint, data_dir, keys = server
+    endpoint, own, keys = server
     root, _ = images
-    before = usage(data_dir, "sdk").get("iai.DetectFace", (0, 0))
+    before = usage(own, "sdk").get("iai.DetectFace", (0, 0))
     metrics_before = _series(endpoint, "iai.DetectFace")
     sdk.DetectFace(detect_request(Image=b64(root / SAME[0][0])))
     for fields in ({}, {"Image": "QUFB", "MaxFaceNum": 0}):
         refused(sdk.DetectFace, detect_request(**fields))
-    assert usage(data_dir, "sdk")["iai.DetectFace"] == (before[0] + 1, before[1])
+    assert usage(own, "sdk")["iai.DetectFace"] == (before[0] + 1, before[1])
     after = _series(endpoint, "iai.DetectFace")
     assert after["api_calls"] == metrics_before.get("api_calls", 0) + 1
     assert after["error_4xx"] == metrics_before.get("error_4xx", 0) + 2

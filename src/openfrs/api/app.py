@@ -16,13 +16,15 @@ from openfrs.api.metrics import Metrics, MetricsMiddleware
 from openfrs.api.openapi import install_openapi
 from openfrs.api.quota import make_limiter
 from openfrs.api.requestid import RequestIdMiddleware
-from openfrs.api.routes import account, faces, facesets, liveness, manage, ops, quality, setfaces
+from openfrs.api.routes import account, faces, facesets, liveness, manage, ops, persons, quality, setfaces
 from openfrs.api.tencent import dispatch as tencent
 from openfrs.api.usage import UsageMiddleware
 from openfrs.config import Settings, get_settings
 from openfrs.console import install_console
 from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
+from openfrs.service.group_search import GroupSearchService
+from openfrs.service.persons import PersonService
 from openfrs.service.setfaces import SetFaceService
 from openfrs.service.tenancy import Tenancy
 from openfrs.store.factory import location, open_index_registry, open_metadata_store
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
                                                     app.state.face_service.embedder_version, indexes)
         app.state.set_face_service = SetFaceService(app.state.face_set_service,
                                                     app.state.face_service, indexes)
+        app.state.person_service = PersonService(app.state.set_face_service)
+        app.state.group_search_service = GroupSearchService(app.state.person_service)
         providers = app.state.face_service.describe()["providers"]
         log.info("OpenFRS %s ready (providers: %s; %s)", __version__, ", ".join(providers),
                  location(settings))
@@ -78,7 +82,8 @@ def create_app(settings: Settings | None = None, face_service: FaceService | Non
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for routes in (faces, facesets, setfaces, quality, liveness, account, manage, ops, tencent, ctyun):
+    for routes in (faces, facesets, setfaces, persons, quality, liveness, account, manage, ops, tencent,
+                   ctyun):
         app.include_router(routes.router)
     install_console(app)
     install_openapi(app, settings)

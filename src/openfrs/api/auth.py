@@ -38,6 +38,7 @@ API_SERVICES = {
     "create_face_set": "search", "list_face_sets": "search", "show_face_set": "search",
     "delete_face_set": "search", "add_faces": "search", "show_faces": "search", "delete_faces": "search",
     "batch_delete_faces": "search", "update_face": "search", "search_faces": "search",
+    "list_face_persons": "search",
     "live_detect": "live_detect", "live_detect_face": "live_detect",
     # account APIs: always allowed to a project's own credentials
     "show_subscription": None, "show_usage": None, "show_audit": None,

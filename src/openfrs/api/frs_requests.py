@@ -109,6 +109,21 @@ def list_window(query: Fields) -> tuple[int, int]:
             parse_int(query.get("limit"), "limit", DEFAULT_LIST_LIMIT, 1, LIST_WINDOW))
 
 
+def list_filter(query: Fields) -> str | None:
+    """ShowFaces' `filter` (extension): search's filter language; checked by the service."""
+    return _optional_string(query, "filter")
+
+
+PERSONS_LIMIT = 1000  # a page of a group's persons, as Tencent GetPersonList allows
+MAX_OFFSET = 999_999_999
+
+
+def persons_window(query: Fields) -> tuple[int, int]:
+    """The persons listing's offset (>= 0) and limit (1-1000, default 100)."""
+    return (parse_int(query.get("offset"), "offset", 0, 0, MAX_OFFSET),
+            parse_int(query.get("limit"), "limit", 100, 1, PERSONS_LIMIT))
+
+
 def delete_by(query: Fields) -> tuple[str, str]:
     """DeleteFaces' one query parameter: (face_id | external_image_id | a custom field, value)."""
     if not query:

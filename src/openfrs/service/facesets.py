@@ -142,7 +142,9 @@ class FaceSetService:
         return record
 
     async def delete(self, project_id: str, name: str) -> None:
-        """The set, its faces (one transaction) and its in-memory index."""
+        """The set, its faces and, when it is a person group, the persons left in no group with
+        their faces (one transaction, the rule Tencent DeleteGroup follows: store/persons_sql.py
+        _drop_set), then its vector index."""
         record = await self.get(project_id, name)
         if not await asyncio.to_thread(self.store.delete_face_set, project_id, name):
             raise FRSError("FRS.0302", name[:64])

@@ -46,8 +46,8 @@ class ProbeResult:
 @dataclass(frozen=True)
 class GroupSearch:
     groups: list[GroupRecord]
-    faces: int  # faces stored in the searched groups
-    persons: int  # persons in the searched groups
+    faces: int  # distinct faces in the searched groups (a person's face in two of them: once)
+    persons: int  # distinct persons in the searched groups (one in two of them: once)
     results: list[ProbeResult]
 
 
@@ -80,8 +80,8 @@ class GroupSearchService:
         faces without a person on their own."""
         groups = await self._groups(project_id, group_ids)
         probes = await self.persons.embed(image, groups[0].model_version, quality, max_faces)
-        counts = [await asyncio.to_thread(self.store.group_counts, group.set_key) for group in groups]
-        if not sum(faces for _, faces in counts):
+        persons, faces = await asyncio.to_thread(self.store.groups_counts, [g.set_key for g in groups])
+        if not faces:
             raise PersonError("no_faces_in_groups", "the groups hold no face")
         results = []
         for face, reasons in probes:
@@ -96,7 +96,7 @@ class GroupSearchService:
             else:
                 picked = _one_per_person(found)[:limit]
             results.append(ProbeResult(face, reasons, picked))
-        return GroupSearch(groups, sum(f for _, f in counts), sum(p for p, _ in counts), results)
+        return GroupSearch(groups, faces, persons, results)
 
     async def _candidates(
         self, project_id: str, groups: list[GroupRecord], query: np.ndarray, limit: int, per_person: bool

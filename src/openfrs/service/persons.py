@@ -449,3 +449,31 @@ class PersonService:
         )
         await self._unindex(removed)
         return gone
+
+    # -- read only, for the FRS surface's group and person extensions ----------------------
+
+    async def groups_of_sets(self, set_keys: Sequence[int]) -> dict[int, GroupRecord]:
+        """The groups among these face sets, by set key (plain FRS sets are absent)."""
+        if not set_keys:
+            return {}
+        return await asyncio.to_thread(self.store.groups_of_sets, list(set_keys))
+
+    async def face_person_ids(self, set_key: int, face_ids: Sequence[str]) -> dict[str, str]:
+        """face_id -> PersonId for the faces of a set that belong to a person in it, in one
+        batched look-up (a reply's faces, not one query each)."""
+        if not face_ids:
+            return {}
+        return await asyncio.to_thread(self.store.face_person_ids, set_key, list(face_ids))
+
+    async def set_members(
+        self, project_id: str, set_name: str, offset: int, limit: int
+    ) -> tuple[FaceSetRecord, GroupRecord | None, list[PersonRecord], int]:
+        """(face set, its group or None, a page of its persons in GetPersonList's order, person
+        count); a set that is no group has none. FRS.0302 for an unknown set, as FRS answers."""
+        face_set = await self.set_faces.face_sets.get(project_id, set_name)
+        group = (await self.groups_of_sets([face_set.key])).get(face_set.key)
+        if group is None:
+            return face_set, None, [], 0
+        persons = await asyncio.to_thread(self.store.group_persons, group.set_key, offset, limit)
+        total, _ = await asyncio.to_thread(self.store.group_counts, group.set_key)
+        return face_set, group, persons, total

@@ -167,11 +167,15 @@ class SetFaceService:
     # -- read ---------------------------------------------------------------------------
 
     async def list(self, project_id: str, set_name: str, first: int = 0,
-                   count: int = DEFAULT_LIST_LIMIT) -> tuple[FaceSetRecord, list[FaceRecord]]:
+                   count: int = DEFAULT_LIST_LIMIT,
+                   filter_text: str | None = None) -> tuple[FaceSetRecord, list[FaceRecord]]:
+        """A page of the set's faces in the order they were added; with a filter (search's
+        language, FRS.0012 when malformed) a page of those it matches, selected by the store."""
         face_set = await self.face_sets.get(project_id, set_name)
         if first < 0 or count < 1 or first + count > LIST_WINDOW:
             raise FRSError("FRS.0012", f"offset + limit must be at most {LIST_WINDOW}")
-        faces = await asyncio.to_thread(self.store.list_faces, face_set.key, first, count)
+        expr = parse_filter(filter_text, face_set.external_fields) if filter_text else None
+        faces = await asyncio.to_thread(self.store.list_faces, face_set.key, first, count, expr)
         return face_set, faces
 
     async def show(self, project_id: str, set_name: str,
@@ -236,6 +240,11 @@ class SetFaceService:
 
     async def search(self, project_id: str, set_name: str, params: SearchParams,
                      image: np.ndarray | Picture | None) -> list[SearchHit]:
+        return (await self.search_set(project_id, set_name, params, image))[1]
+
+    async def search_set(self, project_id: str, set_name: str, params: SearchParams,
+                         image: np.ndarray | Picture | None) -> tuple[FaceSetRecord, list[SearchHit]]:
+        """`search`, with the set searched (a reply that adds per-set facts about the hits)."""
         face_set = await self.face_sets.get(project_id, set_name)
         expr = parse_filter(params.filter, face_set.external_fields) if params.filter else None
         params.check_fields(face_set.external_fields)
@@ -255,7 +264,7 @@ class SetFaceService:
             if probe is None:
                 raise FRSError("FRS.0403", str(params.face_id)[:40])
             query = probe.embedding
-        return await self.faces.pool.run(self._search, face_set, query, params, expr)
+        return face_set, await self.faces.pool.run(self._search, face_set, query, params, expr)
 
     def _search(self, face_set: FaceSetRecord, query: np.ndarray, params: SearchParams,
                 expr) -> list[SearchHit]:

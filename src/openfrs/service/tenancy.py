@@ -49,6 +49,7 @@ _AK_ALPHABET = string.ascii_uppercase + string.digits
 _SK_ALPHABET = string.ascii_letters + string.digits
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 ROTATION_GRACE_S = 86400.0  # how long a rotated credential keeps signing beside its successor
+MAX_ROTATION_GRACE_S = 366 * 86400  # a year; a far date would overflow the expiry
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PROJECT_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -256,8 +257,8 @@ class Tenancy:
         """A new AK/SK for the credential's project (the SK returned this once); the old one
         keeps signing `grace_s` seconds more, then fails as a deleted one does (IAM's model:
         clients move to the new pair, then the old is deleted)."""
-        if not (math.isfinite(grace_s) and grace_s >= 0):
-            raise FRSError("FRS.0012", "the grace period is a number of seconds >= 0")
+        if not (math.isfinite(grace_s) and 0 <= grace_s <= MAX_ROTATION_GRACE_S):
+            raise FRSError("FRS.0012", f"the grace period is 0 to {MAX_ROTATION_GRACE_S} seconds")
         old = self.store.credential(ak)
         if old is None:
             raise FRSError("FRS.0012", f"no credential {ak[:32]!r}")

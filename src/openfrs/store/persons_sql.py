@@ -317,8 +317,8 @@ class PersonTables:
         )
 
     def delete_group(self, project_id: str, group_id: str) -> int | None:
-        """The group's face set (its faces and memberships by cascade) and every person left in no
-        group; returns the set's key, None when there is no such group."""
+        """The group's face set and what goes with it (_drop_set); returns the set's key, None
+        when there is no such group."""
         with self._locked(project_id) as (_, run):
             rows = run(
                 "SELECT set_key FROM person_groups WHERE project_id = %s AND group_id = %s",
@@ -326,19 +326,59 @@ class PersonTables:
             )
             if not rows:
                 return None
-            set_key = int(rows[0][0])
-            run("DELETE FROM face_sets WHERE key = %s RETURNING key", (set_key,))
-            run(
-                "DELETE FROM persons WHERE project_id = %s AND NOT EXISTS"
-                " (SELECT 1 FROM memberships m WHERE m.person_key = persons.key) RETURNING key",
-                (project_id,),
-            )
+            return self._drop_set(run, project_id, int(rows[0][0]))
+
+    def delete_face_set(self, project_id: str, name: str) -> bool:
+        """A face set by name (FRS DeleteFaceSet, a group's set too) and what goes with it
+        (_drop_set); False when there is no such set."""
+        with self._locked(project_id) as (_, run):
+            rows = run("SELECT key FROM face_sets WHERE project_id = %s AND name = %s", (project_id, name))
+            if rows:
+                self._drop_set(run, project_id, int(rows[0][0]))
+        return bool(rows)
+
+    @staticmethod
+    def _drop_set(run: Rows, project_id: str, set_key: int) -> int:
+        """The one deletion rule, whichever surface deletes a set, in the caller's transaction:
+        the persons whose only group it is go with their faces (Tencent DeleteGroup), then the
+        set, its faces, group row and other memberships by cascade. Touches the set's members
+        only (memberships_by_set), not every person of the project."""
+        run(
+            "DELETE FROM persons WHERE project_id = %s AND key IN"
+            " (SELECT person_key FROM memberships WHERE set_key = %s) AND NOT EXISTS"
+            " (SELECT 1 FROM memberships m WHERE m.person_key = persons.key AND m.set_key <> %s)"
+            " RETURNING key",
+            (project_id, set_key, set_key),
+        )
+        run("DELETE FROM face_sets WHERE key = %s RETURNING key", (set_key,))
         return set_key
 
     def group_counts(self, set_key: int) -> tuple[int, int]:
         """(persons, faces) of a group; faces counts every face of the set (anonymous ones too)."""
-        ((persons,),) = self._read("SELECT COUNT(*) FROM memberships WHERE set_key = %s", (set_key,))
-        ((faces,),) = self._read("SELECT face_number FROM face_sets WHERE key = %s", (set_key,))
+        return self.groups_counts([set_key])
+
+    def groups_counts(self, set_keys: Sequence[int]) -> tuple[int, int]:
+        """(persons, faces) over several groups, each counted once: a person in two of them is
+        one person, its face copied into both one face (anonymous faces count each)."""
+        keys = sorted({int(key) for key in set_keys})
+        if not keys:
+            return 0, 0
+        marks = ", ".join(["%s"] * len(keys))
+        ((persons,),) = self._read(
+            f"SELECT COUNT(DISTINCT person_key) FROM memberships WHERE set_key IN ({marks})", keys
+        )
+        ((faces,),) = self._read(
+            f"SELECT COALESCE(SUM(face_number), 0) FROM face_sets WHERE key IN ({marks})", keys
+        )
+        if len(keys) > 1:  # copies of one person face in several of the sets: count it once
+            ((copies, distinct),) = self._read(
+                "SELECT COUNT(*), COUNT(DISTINCT f.face_id) FROM person_faces pf JOIN faces f"
+                f" ON f.face_id = pf.face_id AND f.set_key IN ({marks}) WHERE pf.person_key IN"
+                f" (SELECT person_key FROM memberships WHERE set_key IN ({marks})"
+                " GROUP BY person_key HAVING COUNT(*) > 1)",
+                [*keys, *keys],
+            )
+            faces = int(faces) - (int(copies) - int(distinct))
         return int(persons), int(faces)
 
     def group_persons(self, set_key: int, offset: int, limit: int) -> list[PersonRecord]:
@@ -688,3 +728,33 @@ class PersonTables:
                 key = self._insert_person(run, person)
                 for member, created_ms in zip(person.groups, times, strict=True):
                     self._insert_membership(run, key, member.set_key, member.descriptions, created_ms)
+
+    # -- what the FRS surface shows of groups and persons (read only) ------------------------
+
+    def groups_of_sets(self, set_keys: Sequence[int]) -> dict[int, GroupRecord]:
+        """The groups among these face sets, by set key: one query for a whole listing."""
+        keys = sorted({int(key) for key in set_keys})
+        found: dict[int, GroupRecord] = {}
+        for start in range(0, len(keys), ID_CHUNK):
+            chunk = keys[start : start + ID_CHUNK]
+            for row in self._read(
+                _GROUP_QUERY + f" WHERE g.set_key IN ({', '.join(['%s'] * len(chunk))})", chunk
+            ):
+                found[int(row[0])] = _group(row)
+        return found
+
+    def face_person_ids(self, set_key: int, face_ids: Sequence[str]) -> dict[str, str]:
+        """face_id -> PersonId for those of these faces of a set that are copies of a member's
+        faces (anonymous faces are absent): one query per 500 ids, not one per face."""
+        ids = sorted(set(face_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            for face_id, person_id in self._read(
+                "SELECT f.face_id, p.person_id FROM person_faces f JOIN persons p ON p.key = f.person_key"
+                " JOIN memberships m ON m.person_key = p.key AND m.set_key = %s"
+                f" WHERE f.face_id IN ({', '.join(['%s'] * len(chunk))})",
+                (set_key, *chunk),
+            ):
+                found[face_id] = person_id
+        return found

@@ -160,13 +160,6 @@ class PostgresMetadataStore(PersonTables, PostgresDatabase):
         rows = self._rows(_FACE_SET_QUERY + " WHERE project_id = %s ORDER BY key", (project_id,))
         return [face_set_from_row(row) for row in rows]
 
-    def delete_face_set(self, project_id: str, name: str) -> bool:
-        """Removes the set and, by cascade, every face in it, in one transaction."""
-        with self._transaction() as db:
-            cursor = db.execute("DELETE FROM face_sets WHERE project_id = %s AND name = %s",
-                                (project_id, name))
-        return cursor.rowcount > 0
-
     def face_set_keys(self) -> list[int]:
         """Keys of every face set of every project (index warm-up and clean-up)."""
         return [row[0] for row in self._rows("SELECT key FROM face_sets ORDER BY key")]
@@ -209,9 +202,12 @@ class PostgresMetadataStore(PersonTables, PostgresDatabase):
         row = self._row(_FACE_QUERY + " WHERE set_key = %s AND face_id = %s", (set_key, face_id))
         return face_from_row(row) if row else None
 
-    def list_faces(self, set_key: int, offset: int, limit: int) -> list[FaceRecord]:
-        rows = self._rows(_FACE_QUERY + " WHERE set_key = %s ORDER BY key LIMIT %s OFFSET %s",
-                          (set_key, limit, offset))
+    def list_faces(self, set_key: int, offset: int, limit: int,
+                   expr: Expr | None = None) -> list[FaceRecord]:
+        """A page of the set's faces in key order; with `expr`, of those the filter matches."""
+        where, params = to_sql(expr, POSTGRES) if expr is not None else ("TRUE", [])
+        rows = self._rows(_FACE_QUERY + f" WHERE set_key = %s AND ({where}) ORDER BY key LIMIT %s OFFSET %s",
+                          (set_key, *params, limit, offset))
         return [face_from_row(row) for row in rows]
 
     def faces_by_keys(self, set_key: int, keys: list[int]) -> dict[int, FaceRecord]:

@@ -128,13 +128,6 @@ class SQLiteMetadataStore(PersonTables, SQLiteDatabase):
             (project_id,)).fetchall()
         return [face_set_from_row(row) for row in rows]
 
-    def delete_face_set(self, project_id: str, name: str) -> bool:
-        """Removes the set and, by cascade, every face in it, in one transaction."""
-        with self._transaction() as db:
-            cursor = db.execute("DELETE FROM face_sets WHERE project_id = ? AND name = ?",
-                                (project_id, name))
-        return cursor.rowcount > 0
-
     # -- faces --------------------------------------------------------------------------
 
     def add_faces(self, set_key: int, faces: list[FaceRecord],
@@ -172,9 +165,13 @@ class SQLiteMetadataStore(PersonTables, SQLiteDatabase):
                                      (set_key, face_id)).fetchone()
         return face_from_row(row) if row else None
 
-    def list_faces(self, set_key: int, offset: int, limit: int) -> list[FaceRecord]:
-        rows = self._reader().execute(_FACE_QUERY + " WHERE set_key = ? ORDER BY key LIMIT ? OFFSET ?",
-                                      (set_key, limit, offset)).fetchall()
+    def list_faces(self, set_key: int, offset: int, limit: int,
+                   expr: Expr | None = None) -> list[FaceRecord]:
+        """A page of the set's faces in key order; with `expr`, of those the filter matches."""
+        where, params = to_sql(expr, SQLITE) if expr is not None else ("TRUE", [])
+        rows = self._reader().execute(
+            _FACE_QUERY + f" WHERE set_key = ? AND ({where}) ORDER BY key LIMIT ? OFFSET ?",
+            (set_key, *params, limit, offset)).fetchall()
         return [face_from_row(row) for row in rows]
 
     def face_set_counts(self) -> list[tuple[str, str, int]]:

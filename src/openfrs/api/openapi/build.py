@@ -25,6 +25,7 @@ from openfrs.api.openapi.operations import (
 from openfrs.api.openapi.schemas import components, ref
 from openfrs.config import Settings
 from openfrs.errors import FRS_ERRORS, FRSError
+from openfrs.service.tenancy import SERVICES
 
 DESCRIPTION = """\
 Self-hosted face recognition, compatible with Huawei Cloud FRS v2: the paths, fields and error
@@ -70,6 +71,12 @@ PARAMETERS = {
                                   "(FRS.0028 otherwise); with OPENFRS_AUTH=off any name."},
     "face_set_name": {"name": "face_set_name", "in": "path", "required": True, "example": "employees",
                       "schema": {"type": "string", "minLength": 1}, "description": "The face set."},
+    "service": {"name": "service", "in": "path", "required": True, "example": "search",
+                "schema": {"type": "string", "enum": list(SERVICES)}, "description": "A sub-service."},
+    "ak": {"name": "ak", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "An access key of the project."},
+    "name": {"name": "name", "in": "path", "required": True, "example": "operator",
+             "schema": {"type": "string"}, "description": "A user of the project."},
 }
 
 
@@ -124,7 +131,7 @@ def _request_body(operation: Operation) -> dict | None:
     content = {"application/json": json_body}
     if operation.form:
         content["multipart/form-data"] = {"schema": ref(operation.body.removesuffix("Request") + "Form")}
-    return {"required": True, "content": content}
+    return {"required": operation.body_required, "content": content}
 
 
 def _operation(path: str, generated: dict, operation: Operation, settings: Settings) -> dict:

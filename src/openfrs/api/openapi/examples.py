@@ -148,4 +148,10 @@ REQUEST_EXAMPLES = {
         "identity": {"methods": ["password"], "password": {"user": {"name": "alice",
                                                                     "password": "alice-password"}}},
         "scope": {"project": {"name": "default"}}}}),
+    "set_qps": _example("20 calls per second per API", {"qps": 20}),
+    "subscribe": _example("Apply for the sub-service", {"enabled": True}),
+    "disable_credential": _example("Stop a key signing", {"disabled": True}),
+    "rotate": _example("A new key; the old one signs an hour more", {"grace_seconds": 3600}),
+    "create_user": _example("A second user", {"name": "operator", "password": "operator-password"}),
+    "update_user": _example("A new password", {"password": "new-operator-password"}),
 }

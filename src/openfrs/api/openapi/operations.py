@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openfrs.api.frs_requests import MAX_OFFSET, PERSONS_LIMIT
 from openfrs.api.openapi.schemas import JsonSchema
 from openfrs.service.setfaces import LIST_WINDOW
 
@@ -29,6 +30,7 @@ class Operation:
     reply: str  # component schema of the success answer
     errors: tuple[str, ...] = ()  # FRS codes of this operation's own refusals
     body: str | None = None  # component schema of the JSON body
+    body_required: bool = True  # False: the body may be left out
     form: bool = False  # the body may also be multipart/form-data (the `...Form` twin)
     example: str | None = None  # components/examples entry of the JSON body
     query: tuple[JsonSchema, ...] = ()  # query parameters
@@ -77,12 +79,23 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "answer. With a `quality_filter`, faces that fall short are listed in `unindexed_faces`."),
     ("GET", FACES): Operation(
         "show_faces", "FacesResponse", ("FRS.0012", "FRS.0302", "FRS.0403"),
-        description="One face by `face_id`, or a page of faces by `offset` and `limit`. " + WINDOW,
+        description="One face by `face_id`, or a page of faces by `offset` and `limit`, in the order "
+        "they were added; with `filter` (extension) a page of the faces it matches. " + WINDOW,
         query=(query("face_id", {"type": "string"}, "Show this face (offset and limit are ignored)."),
                query("offset", {"type": "integer", "minimum": 0, "maximum": LIST_WINDOW, "default": 0},
                      "First face of the page.", 0),
                query("limit", {"type": "integer", "minimum": 1, "maximum": LIST_WINDOW, "default": 5},
-                     "Faces on the page.", 5))),
+                     "Faces on the page.", 5),
+               query("filter", {"type": "string"}, "OpenFRS extension: only the faces this filter "
+                     "matches (search's filter language, FRS.0012 when malformed).", "dept:it"))),
+    ("GET", SET + "/{face_set_name}/persons"): Operation(
+        "list_face_persons", "FacePersonsResponse", ("FRS.0012", "FRS.0302"),
+        description="OpenFRS extension: the Tencent persons of a set that is a group (`group` in its "
+        "face_set_info), in GetPersonList's order; a set that is no group has none (`total` 0).",
+        query=(query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                     "First person of the page.", 0),
+               query("limit", {"type": "integer", "minimum": 1, "maximum": PERSONS_LIMIT, "default": 100},
+                     "Persons on the page.", 100))),
     ("DELETE", FACES): Operation(
         "delete_faces", "FaceCountResponse",
         ("FRS.0011", "FRS.0012", "FRS.0302", "FRS.0401", "FRS.0402", "FRS.0403"),
@@ -133,6 +146,53 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         description="Prometheus text format, FRS Cloud Eye metric names. Wants `Authorization: Bearer` "
         "with OPENFRS_METRICS_TOKEN when one is set; otherwise, with auth on, loopback clients only."),
 }
+
+# The management API (OpenFRS extension, api/routes/manage.py): a project's own settings and access.
+CREDENTIALS = "/v1/{project_id}/credentials"
+USERS = "/v1/{project_id}/users"
+UNKNOWN = ("FRS.0012",)  # no such project (auth off), credential or user of the project
+OWN = " Refused (FRS.0012) for the credential or user the request itself uses."
+
+
+def _manage(operation_id: str, reply: str, body: str | None = None, description: str = "",
+            **more: object) -> Operation:
+    return Operation(operation_id, reply, JSON_ERRORS if body else UNKNOWN, body, service=False,
+                     description=description, **more)  # type: ignore[arg-type]
+
+
+OPERATIONS.update({
+    ("GET", "/v1/{project_id}/project"): _manage(
+        "show_project", "ProjectResponse", description="The project's settings and its /subscribe document."),
+    ("PUT", "/v1/{project_id}/project"): _manage(
+        "update_project", "ProjectResponse", "UpdateProjectRequest", "The project's QPS per API.",
+        example="set_qps"),
+    ("PUT", "/v1/{project_id}/subscribe/{service}"): _manage(
+        "update_subscription", "SubscriptionChangeResponse", "UpdateSubscriptionRequest",
+        "Apply for (or give up) a sub-service, as FRS's console does.", example="subscribe"),
+    ("GET", CREDENTIALS): _manage("list_credentials", "CredentialListResponse",
+                                  description="The project's access keys, never their SKs."),
+    ("POST", CREDENTIALS): _manage("create_credential", "CredentialResponse", status=201,
+                                   description="A new AK/SK; the SK is in this answer only."),
+    ("PUT", CREDENTIALS + "/{ak}"): _manage(
+        "update_credential", "CredentialStateResponse", "UpdateCredentialRequest",
+        "Disable or enable an access key." + OWN, example="disable_credential"),
+    ("POST", CREDENTIALS + "/{ak}/rotate"): _manage(
+        "rotate_credential", "RotationResponse", "RotateCredentialRequest",
+        "A successor AK/SK (the SK shown once); the old key signs `grace_seconds` more.",
+        example="rotate", body_required=False),
+    ("DELETE", CREDENTIALS + "/{ak}"): _manage("delete_credential", "CredentialDeletedResponse",
+                                               description="Delete an access key." + OWN),
+    ("GET", USERS): _manage("list_users", "UserListResponse", description="The project's users."),
+    ("POST", USERS): _manage("create_user", "UserResponse", "CreateUserRequest",
+                             "A user who signs in with POST /v3/auth/tokens.", example="create_user",
+                             status=201),
+    ("PUT", USERS + "/{name}"): _manage(
+        "update_user", "UserUpdateResponse", "UpdateUserRequest",
+        "Disable or enable a user, or set a new password (its tokens end)." + OWN.replace(
+            "Refused", "Disabling is refused"), example="update_user"),
+    ("DELETE", USERS + "/{name}"): _manage("delete_user", "UserDeletedResponse",
+                                           description="Delete a user and its tokens." + OWN),
+})
 
 # The legacy and liveness APIs answer under /v1 and /v2 alike.
 for _version in ("v1", "v2"):

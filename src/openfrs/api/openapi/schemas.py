@@ -80,6 +80,10 @@ QUALITY_FILTER = {"type": "string", "enum": list(LEVELS), "description":
                   "OpenFRS extension (after AWS IndexFaces): refuse faces below this quality. "
                   "Default NONE."}
 
+USER_NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", "example": "operator",
+             "description": "1-64 letters, digits, '_', '.' or '-'."}
+PASSWORD = {"type": "string", "format": "password", "minLength": 8, "description": "At least 8 characters."}
+
 REQUESTS: dict[str, JsonSchema] = {
     "DetectRequest": _open({
         **image_fields(),
@@ -155,6 +159,24 @@ REQUESTS: dict[str, JsonSchema] = {
                                          description="The project's id or name.")},
                        required=["project"]),
     }, required=["identity", "scope"])}, required=["auth"], description="IAM v3 password authentication."),
+    **{  # the management API (OpenFRS extension, api/routes/manage.py)
+        "UpdateProjectRequest": _open({"qps": {
+            "type": "number", "minimum": 0, "example": 20,
+            "description": "Calls per second per API for the project; 0: the server's OPENFRS_QPS_DEFAULT."}},
+            required=["qps"]),
+        "UpdateSubscriptionRequest": _open({"enabled": {**BOOLEAN, "description": "Apply for (true) or "
+                                                        "give up (false) the sub-service."}},
+                                           required=["enabled"]),
+        "UpdateCredentialRequest": _open({"disabled": BOOLEAN}, required=["disabled"]),
+        "RotateCredentialRequest": _open({"grace_seconds": {
+            "type": "number", "minimum": 0, "default": 86400,
+            "description": "How long the old key keeps signing beside its successor."}},
+            description="Optional: no body rotates with a day's grace."),
+        "CreateUserRequest": _open({"name": USER_NAME, "password": PASSWORD}, required=["name", "password"]),
+        "UpdateUserRequest": _open({"disabled": BOOLEAN, "password": {
+            **PASSWORD, "description": "A new password (at least 8 characters); the user's tokens end."}},
+            description="At least one of disabled and password (FRS.0011 otherwise)."),
+    },
 }
 
 # Multipart forms: which request carries which uploaded files, and the text its other fields become.
@@ -194,7 +216,11 @@ SET_FACE = {
     "external_image_id": STRING,
     "external_fields": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
     "face_id": STRING,
+    "person_id": {"type": "string", "description": "OpenFRS extension, only for a face of a Tencent "
+                                                   "person in the set (a group): its PersonId."},
 }
+SET_FACE_REQUIRED = ["bounding_box", "external_image_id", "external_fields", "face_id"]
+NEW_CREDENTIAL = closed({"ak": STRING, "sk": {"type": "string", "description": "Shown in this answer only."}})
 SERVICE_STATUS = closed({"subscribe_status": BOOLEAN, "create_time": STRING})
 
 ATTRIBUTES = closed({
@@ -238,20 +264,39 @@ REPLIES: dict[str, JsonSchema] = {
             {"type": {"type": "string", "enum": sorted(FIELD_TYPES)}})},
         "recognition_model": {"type": "string", "description": "OpenFRS extension: the recogniser "
                                                                "every face of the set is embedded with."},
-    }),
+        "group": closed({
+            "group_id": STRING, "group_name": STRING, "tag": STRING,
+            "descriptions": {"type": "array", "items": STRING,
+                             "description": "Names of the persons' description fields."},
+        }, description="OpenFRS extension, only for a set that is a Tencent group (人员库)."),
+    }, required=["face_set_name", "face_set_id", "create_date", "face_set_capacity", "face_number",
+                 "external_fields", "recognition_model"]),
     "FaceSetResponse": closed({"face_set_info": ref("FaceSetInfo")}),
     "FaceSetListResponse": closed({"face_sets_info": {"type": "array", "items": ref("FaceSetInfo")}}),
     "DeleteFaceSetResponse": closed({"face_set_name": STRING}),
     "FacesResponse": closed({
         "face_set_id": STRING, "face_set_name": STRING,
-        "faces": {"type": "array", "items": closed(SET_FACE)},
+        "faces": {"type": "array", "items": closed(SET_FACE, SET_FACE_REQUIRED)},
         "unindexed_faces": {"type": "array", "description": "Only with a quality_filter: faces not added.",
                             "items": closed({"bounding_box": ref("BoundingBox"),
                                              "reasons": {"type": "array", "items": {"enum": REASONS}}})},
     }, required=["face_set_id", "face_set_name", "faces"]),
+    "FacePersonsResponse": closed({
+        "face_set_name": STRING, "face_set_id": STRING,
+        "total": {"type": "integer", "minimum": 0, "description": "Persons in the set (0: not a group)."},
+        "persons": {"type": "array", "description": "In Tencent GetPersonList's order.", "items": closed({
+            "person_id": STRING, "person_name": STRING,
+            "gender": {"type": "integer", "enum": [0, 1, 2], "description": "0 unknown, 1 male, 2 female."},
+            "face_ids": {"type": "array", "items": STRING},
+            "descriptions": {"type": "object", "additionalProperties": STRING,
+                             "description": "By the group's description field names (\"\" unset)."},
+            "create_time": {"type": "integer", "description": "Milliseconds since the epoch."},
+        })},
+    }, description="OpenFRS extension: the Tencent persons of a face set that is a group."),
     "FaceCountResponse": closed({"face_number": INTEGER, "face_set_id": STRING, "face_set_name": STRING}),
     "SearchResponse": closed({"faces": {"type": "array", "description": "Best first.", "items": closed(
-        {**SET_FACE, "similarity": {"type": "number", "minimum": 0, "maximum": 1}})}}),
+        {**SET_FACE, "similarity": {"type": "number", "minimum": 0, "maximum": 1}},
+        [*SET_FACE_REQUIRED, "similarity"])}}),
     "FaceQualityResponse": closed({"blur": closed({"isClarity": BOOLEAN}), "pose": HEAD_POSE}),
     "BlurResponse": closed({"isClarity": BOOLEAN}),
     "HeadPoseResponse": HEAD_POSE,
@@ -294,6 +339,29 @@ REPLIES: dict[str, JsonSchema] = {
             "detail": {"type": "object"}, "request_id": STRING})},
         "next_marker": nullable({"type": "integer", "description": "Pass as marker for the next page."}),
     }),
+    # the management API (OpenFRS extension, api/routes/manage.py)
+    "ProjectResponse": closed({
+        "project_id": STRING, "name": STRING, "created_at": STRING, "disabled": BOOLEAN,
+        "qps": nullable({"type": "number", "description": "The project's own limit; null: the default."}),
+        "qps_default": {"type": "number", "description": "The server's OPENFRS_QPS_DEFAULT."},
+        "subscription": ref("SubscriptionResponse"),
+    }),
+    "SubscriptionChangeResponse": closed({"service": {"type": "string", "enum": list(SERVICES)},
+                                          "subscribe_status": BOOLEAN}),
+    "CredentialListResponse": closed({"credentials": {"type": "array", "items": closed({
+        "ak": STRING, "created_at": STRING, "disabled": BOOLEAN,
+        "expires_at": nullable({"type": "string", "description": "A rotated key's end of grace (UTC)."}),
+    }, description="Never the SK.")}}),
+    "CredentialResponse": closed({"credential": NEW_CREDENTIAL}),
+    "CredentialStateResponse": closed({"ak": STRING, "disabled": BOOLEAN}),
+    "RotationResponse": closed({"credential": NEW_CREDENTIAL, "old_ak": STRING,
+                                "old_valid_until": {"type": "string", "description": "UTC."}}),
+    "CredentialDeletedResponse": closed({"ak": STRING, "deleted": {"type": "boolean", "const": True}}),
+    "UserListResponse": closed({"users": {"type": "array", "items": ref("User")}}),
+    "User": closed({"name": STRING, "created_at": STRING, "disabled": BOOLEAN}),
+    "UserResponse": closed({"user": ref("User")}),
+    "UserUpdateResponse": closed({"user": ref("User"), "password_reset": BOOLEAN}),
+    "UserDeletedResponse": closed({"name": STRING, "deleted": {"type": "boolean", "const": True}}),
     "HealthResponse": closed({
         "status": {"type": "string", "enum": ["ok", "degraded"],
                    "description": "degraded (with 503): a dependency below is down"},

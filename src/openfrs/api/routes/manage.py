@@ -4,7 +4,7 @@ shell): its credentials, users, sub-services ("apply for service") and QPS.
 Same auth as every FRS route (AK/SK or X-Auth-Token) and per project: a caller sees and changes
 only its own project. The rules live in service/tenancy.py, which audits each change under the
 caller's name. A caller may not disable or delete the credential or user it is using right now.
-Not in the OpenAPI document (its operation table covers the FRS surface); docs/api.md lists them.
+In the OpenAPI document (api/openapi/operations.py); docs/api.md lists them.
 """
 
 from __future__ import annotations
@@ -72,12 +72,12 @@ def _project_document(tenancy: Tenancy, request: Request, project_id: str) -> di
             "subscription": tenancy.subscription(project.project_id, settings.max_face_sets)}
 
 
-@router.get("/v1/{project_id}/project", include_in_schema=False)
+@router.get("/v1/{project_id}/project")
 async def show_project(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     return await _run(_project_document, _tenancy(request), request, principal.project_id)
 
 
-@router.put("/v1/{project_id}/project", include_in_schema=False)
+@router.put("/v1/{project_id}/project")
 async def update_project(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     """{"qps": n}: the project's calls per second per API (0: back to the server's default)."""
     qps = _field(await _body(request), "qps", (int, float), required=True)
@@ -87,7 +87,7 @@ async def update_project(request: Request, principal: Principal = Depends(authen
     return await _run(_project_document, _tenancy(request), request, principal.project_id)
 
 
-@router.put("/v1/{project_id}/subscribe/{service}", include_in_schema=False)
+@router.put("/v1/{project_id}/subscribe/{service}")
 async def update_subscription(service: str, request: Request,
                               principal: Principal = Depends(authenticate)) -> dict:
     """{"enabled": true|false}: apply for (or give up) a sub-service, as FRS's console does."""
@@ -99,19 +99,19 @@ async def update_subscription(service: str, request: Request,
     return {"service": service, "subscribe_status": enabled}
 
 
-@router.get(CREDENTIALS, include_in_schema=False)
+@router.get(CREDENTIALS)
 async def list_credentials(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     return {"credentials": await _run(_tenancy(request).credential_documents, principal.project_id)}
 
 
-@router.post(CREDENTIALS, status_code=201, include_in_schema=False)
+@router.post(CREDENTIALS, status_code=201)
 async def create_credential(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     """A new AK/SK; the SK is in this answer only (it is stored sealed and never shown again)."""
     issued = await _run(_tenancy(request).create_credential, principal.project_id, actor=principal.subject)
     return {"credential": {"ak": issued.ak, "sk": issued.sk}}
 
 
-@router.put(CREDENTIALS + "/{ak}", include_in_schema=False)
+@router.put(CREDENTIALS + "/{ak}")
 async def update_credential(ak: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
     """{"disabled": true|false}."""
     disabled = _field(await _body(request), "disabled", bool, required=True)
@@ -120,7 +120,7 @@ async def update_credential(ak: str, request: Request, principal: Principal = De
     return {"ak": ak, "disabled": disabled}
 
 
-@router.post(CREDENTIALS + "/{ak}/rotate", include_in_schema=False)
+@router.post(CREDENTIALS + "/{ak}/rotate")
 async def rotate_credential(ak: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
     """A successor AK/SK (the SK shown once); the old key signs `grace_seconds` more (default a day)."""
     grace = _field(await _body(request), "grace_seconds", (int, float))
@@ -131,19 +131,19 @@ async def rotate_credential(ak: str, request: Request, principal: Principal = De
             "old_ak": rotation.old_ak, "old_valid_until": time_text(rotation.old_expires_at)}
 
 
-@router.delete(CREDENTIALS + "/{ak}", include_in_schema=False)
+@router.delete(CREDENTIALS + "/{ak}")
 async def delete_credential(ak: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
     tenancy = await _own_access(request, principal, "ak", ak, "delete")
     await _run(tenancy.delete_credential, ak, actor=principal.subject)
     return {"ak": ak, "deleted": True}
 
 
-@router.get(USERS, include_in_schema=False)
+@router.get(USERS)
 async def list_users(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     return {"users": await _run(_tenancy(request).user_documents, principal.project_id)}
 
 
-@router.post(USERS, status_code=201, include_in_schema=False)
+@router.post(USERS, status_code=201)
 async def create_user(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     """{"name": ..., "password": ...} (a password of at least 8 characters)."""
     body = await _body(request)
@@ -154,7 +154,7 @@ async def create_user(request: Request, principal: Principal = Depends(authentic
     return {"user": user_document(user)}
 
 
-@router.put(USERS + "/{name}", include_in_schema=False)
+@router.put(USERS + "/{name}")
 async def update_user(name: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
     """{"disabled": true|false} and/or {"password": new}: a new password ends the user's tokens."""
     body = await _body(request)
@@ -171,7 +171,7 @@ async def update_user(name: str, request: Request, principal: Principal = Depend
     return {"user": user_document(user), "password_reset": password is not None}
 
 
-@router.delete(USERS + "/{name}", include_in_schema=False)
+@router.delete(USERS + "/{name}")
 async def delete_user(name: str, request: Request, principal: Principal = Depends(authenticate)) -> dict:
     tenancy = await _own_access(request, principal, "user", name, "delete")
     await _run(tenancy.delete_user, principal.project_id, name, actor=principal.subject)

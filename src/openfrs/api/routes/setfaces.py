@@ -11,13 +11,14 @@ from openfrs.api.frs_requests import (
     batch_filter,
     delete_by,
     face_update,
+    list_filter,
     list_window,
     new_faces,
     search_params,
 )
 from openfrs.api.render import bounding_box, bounding_box_of
 from openfrs.errors import FRSError
-from openfrs.service.setfaces import SearchHit, SetFaceService
+from openfrs.service.setfaces import SetFaceService
 from openfrs.store.records import FaceRecord, FaceSetRecord
 
 router = APIRouter(tags=["faces in face sets"])
@@ -25,17 +26,30 @@ FACES = "/v2/{project_id}/face-sets/{face_set_name}/faces"
 IMAGE_FIELDS = ("image_base64", "image_url", "image_file")
 
 
-def set_face(face: FaceRecord, return_fields: list[str] | None = None) -> dict[str, object]:
+def set_face(face: FaceRecord, return_fields: list[str] | None = None,
+             person_id: str | None = None) -> dict[str, object]:
+    """FRS SetFace; `person_id` (extension) only for a face of a Tencent person in the set."""
     fields = face.fields if return_fields is None else {
         k: v for k, v in face.fields.items() if k in return_fields}
-    return {"bounding_box": bounding_box_of(*face.bounding_box),
-            "external_image_id": face.external_image_id, "external_fields": fields,
-            "face_id": face.face_id}
+    out: dict[str, object] = {"bounding_box": bounding_box_of(*face.bounding_box),
+                              "external_image_id": face.external_image_id, "external_fields": fields,
+                              "face_id": face.face_id}
+    if person_id is not None:
+        out["person_id"] = person_id
+    return out
 
 
-def _faces_reply(face_set: FaceSetRecord, faces: list[FaceRecord]) -> dict[str, object]:
+async def person_ids(request: Request, face_set: FaceSetRecord,
+                     faces: list[FaceRecord]) -> dict[str, str]:
+    """face_id -> PersonId of the reply's faces that are a person's, in one look-up."""
+    return await request.app.state.person_service.face_person_ids(face_set.key, [f.face_id for f in faces])
+
+
+async def _faces_reply(request: Request, face_set: FaceSetRecord,
+                       faces: list[FaceRecord]) -> dict[str, object]:
+    persons = await person_ids(request, face_set, faces)
     return {"face_set_id": face_set.face_set_id, "face_set_name": face_set.name,
-            "faces": [set_face(f) for f in faces]}
+            "faces": [set_face(f, person_id=persons.get(f.face_id)) for f in faces]}
 
 
 def _service(request: Request) -> SetFaceService:
@@ -50,24 +64,25 @@ async def add_faces(face_set_name: str, request: Request,
     added = await _service(request).add(principal.project_id, face_set_name, image, new_faces(fields))
     await record(request, principal, "addFaces", f"faceset/{face_set_name}",
                  {"face_ids": [f.face_id for f in added.faces]})
-    reply = _faces_reply(added.face_set, added.faces)
+    reply = await _faces_reply(request, added.face_set, added.faces)
     if added.filtered:  # extension, only when a quality_filter was asked for
         reply["unindexed_faces"] = [{"bounding_box": bounding_box(face), "reasons": reasons}
                                     for face, reasons in added.refused]
     return reply
 
 
-@router.get(FACES, summary="List faces, or show one by face_id (FRS ShowFaces)")
+@router.get(FACES, summary="List faces (all, or those a filter matches), or show one by face_id "
+                           "(FRS ShowFaces)")
 async def show_faces(face_set_name: str, request: Request,
                      principal: Principal = Depends(authenticate)) -> dict:
     query = request.query_params
     if "face_id" in query:
         face_set, face = await _service(request).show(principal.project_id, face_set_name,
                                                       query["face_id"])
-        return _faces_reply(face_set, [face])
+        return await _faces_reply(request, face_set, [face])
     face_set, faces = await _service(request).list(principal.project_id, face_set_name,
-                                                   *list_window(query))
-    return _faces_reply(face_set, faces)
+                                                   *list_window(query), list_filter(query))
+    return await _faces_reply(request, face_set, faces)
 
 
 def _count_reply(face_set: FaceSetRecord, count: int) -> dict[str, object]:
@@ -120,7 +135,8 @@ async def search_faces(face_set_name: str, request: Request,
         image = await request_picture(request, fields)
     elif not params.face_id:
         raise FRSError("FRS.0011", "image_base64, image_url, image_file or face_id")
-    hits: list[SearchHit] = await _service(request).search(principal.project_id, face_set_name,
-                                                           params, image)
-    return {"faces": [{**set_face(h.face, params.return_fields), "similarity": round(h.similarity, 6)}
-                      for h in hits]}
+    face_set, hits = await _service(request).search_set(principal.project_id, face_set_name,
+                                                        params, image)
+    persons = await person_ids(request, face_set, [h.face for h in hits])
+    return {"faces": [{**set_face(h.face, params.return_fields, persons.get(h.face.face_id)),
+                       "similarity": round(h.similarity, 6)} for h in hits]}

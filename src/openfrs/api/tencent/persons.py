@@ -42,17 +42,10 @@ RET_CODES = {"ok": 0, "no_face": -1101, "decode": -1102, "quality": -1601, "not_
 
 
 def person_service(request: Request) -> PersonService:
-    """One per app, over its face-set services (made on first use)."""
-    state = request.app.state
-    service = getattr(state, "person_service", None)
-    if service is None:
-        service = state.person_service = PersonService(state.set_face_service)
-        state.group_search_service = GroupSearchService(service)
-    return service
+    return request.app.state.person_service
 
 
 def search_service(request: Request) -> GroupSearchService:
-    person_service(request)
     return request.app.state.group_search_service
 
 
@@ -152,6 +145,8 @@ async def modify_group(request: Request, params: Params) -> dict[str, object]:
 
 
 def _person_descriptions(params: Params) -> dict[int, str]:
+    """Tencent names the count's code PersonExDescriptionInfosExceed but a value's
+    PersonExDescriptionsNameTooLong / ...Illegal (tencent-iai.md §7)."""
     return indexed_values(
         params,
         "PersonExDescriptionInfos",
@@ -160,6 +155,7 @@ def _person_descriptions(params: Params) -> dict[int, str]:
         limit=5,
         max_len=60,
         code=f"{PERSON}ExDescriptionInfos",
+        value_code=f"{PERSON}ExDescriptionsName",
     )
 
 
