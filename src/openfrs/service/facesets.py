@@ -85,16 +85,6 @@ class FaceSetSpec:
     capacity: int | None = None  # None: the server's default
     fields: Mapping[str, object] = field(default_factory=dict)  # custom field name -> type (checked)
 
-    @classmethod
-    def from_mapping(cls, fields: Mapping[str, object]) -> FaceSetSpec:
-        """Transitional, for in-process callers (importer, benchmark) that pass FRS-named values;
-        FRS requests are parsed by api/frs_requests.py."""
-        known = {"face_set_name", "face_set_capacity", "external_fields"}
-        if set(fields) - known:
-            raise TypeError(f"FaceSetSpec.from_mapping takes only {sorted(known)}")
-        return cls(name=fields.get("face_set_name"),  # type: ignore[arg-type]
-                   capacity=fields.get("face_set_capacity"),  # type: ignore[arg-type]
-                   fields=validate_schema(fields.get("external_fields")))
 
 
 class FaceSetService:
@@ -107,9 +97,7 @@ class FaceSetService:
         self.model_version = model_version
         self.indexes = indexes
 
-    async def create(self, project_id: str, spec: FaceSetSpec | Mapping[str, object]) -> FaceSetRecord:
-        if not isinstance(spec, FaceSetSpec):
-            spec = FaceSetSpec.from_mapping(spec)
+    async def create(self, project_id: str, spec: FaceSetSpec) -> FaceSetRecord:
         name = validate_name(spec.name)
         capacity = validate_capacity(spec.capacity, self.settings)
         schema = check_fields(spec.fields)

@@ -4,7 +4,6 @@ api/frs_requests.py parses FRS's request fields into them)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,16 +27,6 @@ class SearchParams:
     return_fields: list[str] | None = None
     face_id: str | None = None  # search by a stored face instead of an image
     quality: Limits | None = None  # quality_filter on the probe face (extension)
-
-    @classmethod
-    def parse(cls, fields: Mapping[str, object]) -> SearchParams:
-        """Transitional, for in-process callers (benchmark, import tests) that pass typed values
-        under FRS names; FRS requests are parsed by api/frs_requests.py."""
-        known = {"top_n", "face_id"}
-        if set(fields) - known:
-            raise TypeError(f"SearchParams.parse takes only {sorted(known)}")
-        return cls(top_n=int(fields.get("top_n", DEFAULT_TOP_N)),  # type: ignore[call-overload]
-                   face_id=fields.get("face_id") or None)  # type: ignore[arg-type]
 
     def check_fields(self, schema: dict[str, str]) -> None:
         """Sort only by declared numeric fields (FRS.0032); return only declared fields (FRS.0402)."""

@@ -56,16 +56,6 @@ class NewFaces:
     single: bool = False  # only the largest face
     quality: Limits | None = None  # refuse faces below this gate (and say why)
 
-    @classmethod
-    def from_mapping(cls, fields: Mapping[str, object]) -> NewFaces:
-        """Transitional, for in-process callers (importer, benchmark) that still pass typed values
-        under FRS names; FRS requests are parsed by api/frs_requests.py."""
-        known = {"external_image_id", "external_fields", "single"}
-        if set(fields) - known:
-            raise TypeError(f"NewFaces.from_mapping takes only {sorted(known)}")
-        return cls(external_image_id=fields.get("external_image_id") or None,  # type: ignore[arg-type]
-                   values=fields.get("external_fields") or {},  # type: ignore[arg-type]
-                   single=bool(fields.get("single", False)))
 
 
 @dataclass(frozen=True)
@@ -102,9 +92,7 @@ class SetFaceService:
     # -- add ----------------------------------------------------------------------------
 
     async def add(self, project_id: str, set_name: str, image: np.ndarray | Picture,
-                  request: NewFaces | Mapping[str, object] = NewFaces()) -> AddResult:
-        if not isinstance(request, NewFaces):
-            request = NewFaces.from_mapping(request)
+                  request: NewFaces = NewFaces()) -> AddResult:
         face_set = await self.face_sets.get(project_id, set_name)
         self._same_model(face_set)
         values = validate_values(dict(request.values), face_set.external_fields)
