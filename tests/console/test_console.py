@@ -14,6 +14,7 @@ import base64
 import csv
 import io
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -186,6 +187,15 @@ def test_a_key_made_in_the_ui_signs_the_official_sdk_and_users_are_managed(page,
     open_page(page, "audit")
     page.fill("#audit-action", "createCredential")
     page.fill("#audit-actor", "user:alice")
+    page.click("#audit-form button[type=submit]")
+    page.wait_for_selector(".audit-row")
+    assert f"credential/{ak}" in page.inner_text("#audit-out")
+    today = datetime.now(UTC).date()  # the log's times are UTC
+    page.fill("#audit-from", (today + timedelta(days=1)).isoformat())  # the date filter: nothing after today
+    page.click("#audit-form button[type=submit]")
+    page.wait_for_function("document.querySelectorAll('#audit-out .audit-row').length === 0")
+    page.fill("#audit-from", today.isoformat())
+    page.fill("#audit-to", today.isoformat())
     page.click("#audit-form button[type=submit]")
     page.wait_for_selector(".audit-row")
     assert f"credential/{ak}" in page.inner_text("#audit-out")
