@@ -39,7 +39,9 @@ def server(settings, model_pack_dir, tmp_path_factory):
         proc.wait(timeout=20)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not longer: while open, the sync API keeps an event loop running in this thread,
+# and any later test calling asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def playwright():
     if not Path(CHROMIUM).exists() or not shutil.which("chromium"):
         pytest.fail(f"no {CHROMIUM}: install Debian's chromium (make system-packages)")
@@ -47,7 +49,7 @@ def playwright():
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=["--no-sandbox", "--disable-gpu"])
