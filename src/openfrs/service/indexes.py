@@ -40,6 +40,21 @@ SAVE_SHARE = 0.05  # big sets: a snapshot is due once this share has changed (el
 log = logging.getLogger("openfrs.index")
 
 
+def index_or_undo(index: Callable[[], object], undo: Callable[[], object], what: str) -> None:
+    """Index what the store has just committed; should that fail (a shared index down: the call
+    answers an error), `undo` takes the change back out of the store, so the refusal stores
+    nothing and the client's retry duplicates nothing. Should the undo fail too (the database down
+    as well) the change stays, and the set's next load reconciles the index with it."""
+    try:
+        index()
+    except Exception:
+        try:
+            undo()
+        except Exception:  # noqa: BLE001 - the original failure is the one to answer
+            log.warning("could not take back %s after an index failure", what)
+        raise
+
+
 class IndexRegistry:
     """Thread-safe. Each set has its own lock, held while the set's index is loaded, mutated or
     snapshotted, so one big set loading never holds up another and no committed face can slip

@@ -8,7 +8,6 @@ metadata transaction commits first (the source of truth), the vector indexes fol
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from openfrs.errors import FRSError
 from openfrs.media.picture import Picture
 from openfrs.service.attributes import QUALITY
 from openfrs.service.facesets import _NAME
+from openfrs.service.indexes import index_or_undo
 from openfrs.service.params import random_id
 from openfrs.service.quality_gate import Limits, refusal_reasons
 from openfrs.service.setfaces import SetFaceService
@@ -28,7 +28,6 @@ from openfrs.store.records import FaceRecord, FaceSetRecord, GroupRecord, Person
 from openfrs.vision.calibration_tables import calibration_for
 from openfrs.vision.types import Face
 
-log = logging.getLogger(__name__)
 UNREADABLE = ("FRS.0013", "FRS.0015", "FRS.0016")  # media/decode.py: size, format, corrupt
 
 
@@ -246,17 +245,9 @@ class PersonService:
         return [(face, refusal_reasons(face, quality) if quality else []) for face in detected[:limit]]
 
     async def _index(self, stored: Mapping[int, Sequence[FaceRecord]], undo: Callable[[], object]) -> None:
-        """Index faces just committed (off the loop: Milvus is I/O). Should that fail (a shared
-        index down: the call answers an error), `undo` takes the change back out of the store, as
-        SetFaceService._withdraw does, so the refusal stores nothing and a retry duplicates nothing."""
-        try:
-            await asyncio.to_thread(self._add_vectors, stored)
-        except Exception:
-            try:
-                await asyncio.to_thread(undo)
-            except Exception:  # noqa: BLE001 - the original failure is the one to answer
-                log.warning("could not take back a person change after an index failure")
-            raise
+        """Index faces just committed (off the loop: Milvus is I/O), or take the change back out
+        of the store with `undo` (service/indexes.index_or_undo)."""
+        await asyncio.to_thread(index_or_undo, lambda: self._add_vectors(stored), undo, "a person change")
 
     def _add_vectors(self, stored: Mapping[int, Sequence[FaceRecord]]) -> None:
         for set_key, records in stored.items():

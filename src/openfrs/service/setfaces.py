@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from openfrs.service.faces import FaceService
 from openfrs.service.facesets import FaceSetService
 from openfrs.service.field_values import validate_values
 from openfrs.service.filters import parse_filter
-from openfrs.service.indexes import IndexRegistry
+from openfrs.service.indexes import IndexRegistry, index_or_undo
 from openfrs.service.params import random_id
 from openfrs.service.quality_gate import Limits, refusal_reasons
 from openfrs.service.search_params import SearchParams
@@ -27,8 +26,6 @@ from openfrs.store.records import FaceRecord, FaceSetRecord
 from openfrs.vision.calibration import Calibration
 from openfrs.vision.calibration_tables import calibration_for
 from openfrs.vision.types import Face
-
-log = logging.getLogger(__name__)
 
 _EXTERNAL_IMAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
 LIST_WINDOW = 10_000  # FRS: offset + limit <= 10,000 ("FRS is not a storage system")
@@ -134,23 +131,10 @@ class SetFaceService:
         except FaceSetFull:
             raise FRSError("FRS.0408", f"capacity {face_set.capacity}") from None
         keys = np.array([r.key for r in stored], np.int64)
-        try:
-            self.indexes.add(face_set.key, keys, np.stack([r.embedding for r in stored]))
-        except Exception:
-            self._withdraw(face_set, keys)
-            raise
+        index_or_undo(lambda: self.indexes.add(face_set.key, keys, np.stack([r.embedding for r in stored])),
+                      lambda: self.store.delete_faces(face_set.key, keys),
+                      f"{len(keys)} face(s) of set {face_set.key}")
         return stored
-
-    def _withdraw(self, face_set: FaceSetRecord, keys: np.ndarray) -> None:
-        """Faces whose vectors did not reach a shared index (Milvus down: the call answers 503)
-        are taken back out of the store, so the refusal stores nothing and the client's retry
-        makes no duplicate. Should that fail too (the database down as well) they stay, and the
-        set's next load reconciles the index with them (service/indexes.py)."""
-        try:
-            self.store.delete_faces(face_set.key, keys)
-        except Exception:  # noqa: BLE001 - the original failure is the one to answer
-            log.warning("could not take back %d face(s) of set %d after an index failure",
-                        len(keys), face_set.key)
 
     # -- read ---------------------------------------------------------------------------
 
