@@ -216,7 +216,11 @@ class PersonService:
         self, project_id: str, group_id: str, offset: int, limit: int
     ) -> tuple[GroupRecord, list[PersonRecord], int, int]:
         """(group, a page of its persons, person count, face count)."""
-        group = await self.group(project_id, group_id)
+        return await self._members(await self.group(project_id, group_id), offset, limit)
+
+    async def _members(
+        self, group: GroupRecord, offset: int, limit: int
+    ) -> tuple[GroupRecord, list[PersonRecord], int, int]:
         persons = await asyncio.to_thread(self.store.group_persons, group.set_key, offset, limit)
         counts = await asyncio.to_thread(self.store.group_counts, group.set_key)
         return group, persons, *counts
@@ -465,6 +469,5 @@ class PersonService:
         group = (await self.groups_of_sets([face_set.key])).get(face_set.key)
         if group is None:
             return face_set, None, [], 0
-        persons = await asyncio.to_thread(self.store.group_persons, group.set_key, offset, limit)
-        total, _ = await asyncio.to_thread(self.store.group_counts, group.set_key)
+        _, persons, total, _ = await self._members(group, offset, limit)
         return face_set, group, persons, total

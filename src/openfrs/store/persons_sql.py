@@ -190,6 +190,15 @@ class PersonTables:
     def _read(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
         return self._query_rows(self._q(query), params)
 
+    def _read_in(self, query: str, leading: Sequence[object], values: Sequence[object]) -> list[tuple]:
+        """Rows of `query` whose `{in}` is a list of `values` (after the `leading` parameters), in
+        chunks of ID_CHUNK: SQLite caps the parameters of a statement."""
+        rows: list[tuple] = []
+        for start in range(0, len(values), ID_CHUNK):
+            chunk = values[start : start + ID_CHUNK]
+            rows += self._read(query.replace("{in}", ", ".join(["%s"] * len(chunk))), (*leading, *chunk))
+        return rows
+
     def _in_tx(self, db: Any) -> Rows:
         return lambda query, params=(): db.execute(self._q(query), params).fetchall()
 
@@ -422,16 +431,12 @@ class PersonTables:
 
     def persons_of_faces(self, project_id: str, face_ids: Sequence[str]) -> dict[str, PersonRecord]:
         """The persons (with faces and groups) whose faces have these ids, by face id."""
-        ids = sorted(set(face_ids))
-        rows = []
-        for start in range(0, len(ids), ID_CHUNK):  # SQLite caps the parameters of a statement
-            chunk = ids[start : start + ID_CHUNK]
-            rows += self._read(
-                "SELECT f.face_id, p.key, p.project_id, p.person_id, p.name, p.gender, p.created_ms"
-                " FROM person_faces f JOIN persons p ON p.key = f.person_key"
-                f" WHERE p.project_id = %s AND f.face_id IN ({', '.join(['%s'] * len(chunk))})",
-                (project_id, *chunk),
-            )
+        rows = self._read_in(
+            "SELECT f.face_id, p.key, p.project_id, p.person_id, p.name, p.gender, p.created_ms"
+            " FROM person_faces f JOIN persons p ON p.key = f.person_key"
+            " WHERE p.project_id = %s AND f.face_id IN ({in})",
+            (project_id,), sorted(set(face_ids)),
+        )
         persons: dict[int, PersonRecord] = {}
         found = {}
         for row in rows:
@@ -734,27 +739,15 @@ class PersonTables:
     def groups_of_sets(self, set_keys: Sequence[int]) -> dict[int, GroupRecord]:
         """The groups among these face sets, by set key: one query for a whole listing."""
         keys = sorted({int(key) for key in set_keys})
-        found: dict[int, GroupRecord] = {}
-        for start in range(0, len(keys), ID_CHUNK):
-            chunk = keys[start : start + ID_CHUNK]
-            for row in self._read(
-                _GROUP_QUERY + f" WHERE g.set_key IN ({', '.join(['%s'] * len(chunk))})", chunk
-            ):
-                found[int(row[0])] = _group(row)
-        return found
+        rows = self._read_in(_GROUP_QUERY + " WHERE g.set_key IN ({in})", (), keys)
+        return {int(row[0]): _group(row) for row in rows}
 
     def face_person_ids(self, set_key: int, face_ids: Sequence[str]) -> dict[str, str]:
         """face_id -> PersonId for those of these faces of a set that are copies of a member's
         faces (anonymous faces are absent): one query per 500 ids, not one per face."""
-        ids = sorted(set(face_ids))
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), ID_CHUNK):
-            chunk = ids[start : start + ID_CHUNK]
-            for face_id, person_id in self._read(
-                "SELECT f.face_id, p.person_id FROM person_faces f JOIN persons p ON p.key = f.person_key"
-                " JOIN memberships m ON m.person_key = p.key AND m.set_key = %s"
-                f" WHERE f.face_id IN ({', '.join(['%s'] * len(chunk))})",
-                (set_key, *chunk),
-            ):
-                found[face_id] = person_id
-        return found
+        rows = self._read_in(
+            "SELECT f.face_id, p.person_id FROM person_faces f JOIN persons p ON p.key = f.person_key"
+            " JOIN memberships m ON m.person_key = p.key AND m.set_key = %s WHERE f.face_id IN ({in})",
+            (set_key,), sorted(set(face_ids)),
+        )
+        return {face_id: person_id for face_id, person_id in rows}
