@@ -11,7 +11,7 @@ from __future__ import annotations
 from openfrs.service.facesets import FIELD_TYPES, MAX_FIELDS
 from openfrs.service.quality_gate import LEVELS
 from openfrs.service.search_params import MAX_TOP_N
-from openfrs.service.tenancy import SERVICES
+from openfrs.service.tenancy import MAX_ROTATION_GRACE_S, SERVICES
 from openfrs.vision.types import LANDMARK_NAMES
 
 JsonSchema = dict[str, object]
@@ -169,7 +169,7 @@ REQUESTS: dict[str, JsonSchema] = {
                                            required=["enabled"]),
         "UpdateCredentialRequest": _open({"disabled": BOOLEAN}, required=["disabled"]),
         "RotateCredentialRequest": _open({"grace_seconds": {
-            "type": "number", "minimum": 0, "default": 86400,
+            "type": "number", "minimum": 0, "maximum": MAX_ROTATION_GRACE_S, "default": 86400,
             "description": "How long the old key keeps signing beside its successor."}},
             description="Optional: no body rotates with a day's grace."),
         "CreateUserRequest": _open({"name": USER_NAME, "password": PASSWORD}, required=["name", "password"]),
