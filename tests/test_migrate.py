@@ -88,6 +88,7 @@ def synthetic_source(data_dir: Path, faces: int, secret_key: str | None = None) 
     token, _, _ = tenancy.issue_token("second", "alice", PASSWORD)
     tenancy.count_call(project.project_id, "search")
     tenancy.count_call(project.project_id, "search", throttled=True)
+    tenancy.count_call(project.project_id, "search", error=True)
     tenancy.close()
     return {"project_id": project.project_id, "ak": issued.ak, "sk": issued.sk, "token": token}
 
@@ -235,7 +236,7 @@ def test_copies_everything_resumes_after_kill_9_and_a_rerun_changes_nothing(
         assert target.issue_token("second", "alice", PASSWORD)[1].project_id == keys["project_id"]
         assert target.token_owner(keys["token"]) == (keys["project_id"], "alice")
         usage = target.usage(keys["project_id"])
-        assert [(u["api"], u["calls"], u["throttled"]) for u in usage] == [("search", 1, 1)]
+        assert [(u["api"], u["calls"], u["throttled"], u["errors"]) for u in usage] == [("search", 1, 1, 1)]
         assert [e.action for e in target.audit_events(keys["project_id"])][:3] == [
             "createProject", "createCredential", "createUser"]
     finally:

@@ -146,7 +146,7 @@ def add_arguments(admin: argparse.ArgumentParser) -> None:
         in_project(name).add_argument("service", choices=SERVICES)
     in_project("set-qps", help="the project's calls per second per API (0: server default)").add_argument(
         "qps", type=_qps)
-    usage = in_project("usage", help="successful and throttled calls per day and API")
+    usage = in_project("usage", help="successful, throttled and refused-or-failed calls per day and API")
     usage.add_argument("--start", type=_day, default=None, help="YYYY-MM-DD (inclusive)")
     usage.add_argument("--end", type=_day, default=None, help="YYYY-MM-DD (inclusive)")
     audit = command("audit", help="the audit log, oldest first")

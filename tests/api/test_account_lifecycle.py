@@ -119,4 +119,4 @@ def test_usage_route_refuses_a_reversed_range(world):
     assert_frs_error(as_a("GET", usage, query=reversed_range), "FRS.0117")
     assert_frs_error(as_a("GET", usage, query=[("start_date", "12/01/2026")]), "FRS.0117")
     same_day = [("start_date", "2026-12-01"), ("end_date", "2026-12-01")]
-    assert as_a("GET", usage, query=same_day).json() == {"usage": [], "total": 0, "throttled": 0}
+    assert as_a("GET", usage, query=same_day).json() == {"usage": [], "total": 0, "throttled": 0, "errors": 0}

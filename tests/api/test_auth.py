@@ -242,6 +242,9 @@ def test_usage_and_audit_reflect_the_calls(world):
     usage = as_a("GET", f"/v1/{a.project_id}/usage").json()
     calls = {row["api"]: row["calls"] for row in usage["usage"]}
     assert calls == {"create_face_set": 2, "delete_face_set": 1, "list_face_sets": 3}
+    errors = {row["api"]: row["errors"] for row in usage["usage"]}  # the FRS.0301 refusal, never billed
+    assert errors == {"create_face_set": 1, "delete_face_set": 0, "list_face_sets": 0}
+    assert usage["errors"] == 1
     assert_frs_error(as_a("GET", f"/v1/{a.project_id}/usage", query=[("start_date", "2026-13-01")]),
                      "FRS.0117")
     for bad_limit in ("0", "abc", "²"):  # "²".isdigit() is True, int("²") raises

@@ -141,7 +141,8 @@ def lfw_item(files, name: str) -> str:
 def usage_and_audit(own: Settings, project_id: str) -> tuple[dict, int]:
     tenancy = Tenancy.from_settings(own)
     try:
-        rows = {(row["api"]): (row["calls"], row["throttled"]) for row in tenancy.usage(project_id)}
+        rows = {row["api"]: (row["calls"], row["throttled"], row["errors"])  # by API
+                for row in tenancy.usage(project_id)}
         return rows, len(tenancy.audit_events(project_id, limit=1000))
     finally:
         tenancy.close()
@@ -243,7 +244,9 @@ def test_compare_batch_with_a_bad_pair(server, files):
 # -- refusals ------------------------------------------------------------------------------------------
 
 
-def test_refusals_have_their_code_and_status_and_count_nothing(server, files):
+def test_refusals_have_their_code_and_status_and_bill_nothing(server, files):
+    """Refused calls are never billed nor audited; the signed ones (the project is known) are
+    counted as errors of their API, the unsigned or badly signed ones for no project."""
     url, own, credential = server
     image = lfw_item(files, LFW[0])
     good = {"data": [image]}
@@ -270,7 +273,13 @@ def test_refusals_have_their_code_and_status_and_count_nothing(server, files):
         assert response.headers["content-type"] == "application/json"
         assert response.json()["code"] == code and response.json()["result"] == [], response.text
         assert response.json()["message"]
-    assert usage_and_audit(own, credential["project_id"]) == before
+    usage, audit_count = usage_and_audit(own, credential["project_id"])
+    assert audit_count == before[1]
+    # counted: the five detect refusals signed right and read whole (not JSON, [12], "images",
+    # [], 101 items) and the compare one; the 9 MB body is refused before its signature is read
+    grown = {api: tuple(n - m for n, m in zip(usage[api], before[0].get(api, (0, 0, 0)), strict=True))
+             for api in usage if usage[api] != before[0].get(api)}
+    assert grown == {"ctyun.face_detect": (0, 0, 5), "ctyun.face_compare": (0, 0, 1)}
 
 
 def test_the_query_is_signed_as_sent(server, files):
@@ -295,7 +304,9 @@ def test_disabled_sub_service(server, files):
         pair = [[lfw_item(files, SAME[0][0]), lfw_item(files, SAME[0][1])]]
         refused = call(server, COMPARE, {"data": pair})
         assert refused.status_code == 403 and refused.json()["code"] == 4403, refused.text
-        assert usage_and_audit(own, project)[0] == before
+        calls, throttled, errors = before.get("ctyun.face_compare", (0, 0, 0))
+        counted = (calls, throttled, errors + 1)  # refused: never billed, counted as an error
+        assert usage_and_audit(own, project)[0] == {**before, "ctyun.face_compare": counted}
         assert ok(call(server, DETECT, {"data": [pair[0][0]]}))  # detect is still on
     finally:
         _subscribe(server, "compare", True)
@@ -318,9 +329,10 @@ def _manage(server, method: str, path: str, payload: dict) -> None:
 
 def test_served_calls_are_counted_once_per_call(server, files):
     _, own, credential = server
-    before = usage_and_audit(own, credential["project_id"])[0].get("ctyun.face_detect", (0, 0))
+    before = usage_and_audit(own, credential["project_id"])[0].get("ctyun.face_detect", (0, 0, 0))
     ok(call(server, DETECT, {"data": [lfw_item(files, LFW[0])] * 3}))
-    assert usage_and_audit(own, credential["project_id"])[0]["ctyun.face_detect"] == (before[0] + 1, 0)
+    after = usage_and_audit(own, credential["project_id"])[0]["ctyun.face_detect"]
+    assert after == (before[0] + 1, 0, before[2])
 
 
 def test_over_the_project_qps(server, files):

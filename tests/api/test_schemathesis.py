@@ -7,6 +7,8 @@ Each case fails the test when the server answers 5xx, takes more than 30 s, answ
 content type, header or body its operation does not document, or when a refused (4xx) request
 changed stored data: every table of the metadata and accounts stores is compared before and
 after it, read through the stores (so on either `--backend`: SQLite files or a PostgreSQL schema).
+The one change a refusal may make is to count itself in usage: one more `throttled` (429) or
+`errors` (another 4xx) on one row, nothing else.
 The document's own examples go first (a real face, so the success answers are checked too), then
 generated cases, schema-valid and schema-breaking. Most cases aim at the example face set
 "employees" (made again before each case if a case deleted it) so the face operations get past
@@ -105,9 +107,18 @@ class Server:
         faces = [(replace(face, embedding=None), face.embedding.tobytes()) for record in sets if record
                  for face in metadata.list_faces(record.key, 0, 2**31 - 1)]
         tables = {"metadata:face_sets": sets, "metadata:faces": faces,
-                  **{f"accounts:{table}": accounts._rows(f"SELECT * FROM {table}") for table in TABLES}}
+                  **{f"accounts:{table}": accounts._rows(f"SELECT * FROM {table}") for table in TABLES
+                     if table != "usage"}}  # usage: usage_counts, compared count by count
         return {name: hashlib.sha256(repr(sorted(rows, key=repr)).encode()).hexdigest()
                 for name, rows in tables.items()}
+
+    def usage_counts(self) -> Counter:
+        """Every usage counter, keyed (project, api, day, column)."""
+        counts: Counter = Counter()
+        for project_id, api, day, *values in self.stores[1].usage_rows():
+            for column, value in zip(("calls", "throttled", "errors"), values, strict=True):
+                counts[project_id, api, day, column] = value
+        return counts
 
 
 @pytest.fixture(scope="module", params=["off", "aksk"])
@@ -187,17 +198,21 @@ def _aim(case, server: Server) -> None:
 def _check(case, server: Server) -> None:
     _aim(case, server)
     server.ensure_example_set()
-    before = server.snapshot()
+    before, counts_before = server.snapshot(), server.usage_counts()
     response = case.call(base_url=server.url, timeout=TIMEOUT_S, auth=server.auth)
     operation = f"{case.method.upper()} {case.path}"
     server.cases[operation] += 1
     server.statuses[operation][response.status_code] += 1
     case.validate_response(response, checks=CHECKS)
     if 400 <= response.status_code < 500:
-        accounting = {"accounts:usage"} if response.status_code == 429 else set()  # counts throttling
-        changed = [table for table, digest in server.snapshot().items()
-                   if before.get(table) != digest and table not in accounting]
+        changed = [table for table, digest in server.snapshot().items() if before.get(table) != digest]
         assert not changed, f"refused ({response.status_code} {response.text[:200]}) yet changed {changed}"
+        counts = server.usage_counts()
+        grown, shrunk = counts - counts_before, counts_before - counts
+        counted = "throttled" if response.status_code == 429 else "errors"
+        itself = not grown or (list(grown.values()) == [1] and next(iter(grown))[3] == counted)
+        assert not shrunk and itself, \
+            f"refused ({response.status_code}) yet usage changed by {dict(grown)}, less {dict(shrunk)}"
 
 
 # schemathesis' own pytest integration for a schema known only at run time (`from_fixture`) does

@@ -161,9 +161,10 @@ def refused(call, *args) -> TencentCloudSDKException:
     return caught.value
 
 
-def usage(own: Settings, project: str) -> dict[str, tuple[int, int]]:
+def usage(own: Settings, project: str) -> dict[str, tuple[int, int, int]]:
+    """(calls, throttled, errors) by API."""
     rows = accounts(own, lambda tenancy: tenancy.usage(tenancy.project(project).project_id))
-    return {row["api"]: (row["calls"], row["throttled"]) for row in rows}
+    return {row["api"]: (row["calls"], row["throttled"], row["errors"]) for row in rows}
 
 
 # -- what works ------------------------------------------------------------------------------------
@@ -322,21 +323,22 @@ def test_project_rights(server, images):
     assert refused(call, "frozen").code == "ResourceUnavailable.StopUsing"
     assert len(call("slow").FaceInfos) == 1
     assert refused(call, "slow").code == "RequestLimitExceeded"
-    assert usage(own, "slow") == {"iai.DetectFace": (1, 1)}  # the refusal counted as throttled
-    assert usage(own, "nodetect") == {} and usage(own, "frozen") == {}
+    assert usage(own, "slow") == {"iai.DetectFace": (1, 1, 0)}  # the refusal counted as throttled
+    assert usage(own, "nodetect") == usage(own, "frozen") == {"iai.DetectFace": (0, 0, 1)}  # not billed
 
 
 def test_refusals_are_http_200_json_and_never_counted_as_calls(server, sdk, images):
-    """A refusal (HTTP 200, as the SDK needs) is billed as no call and counted as an error_4xx:
+    """A refusal (HTTP 200, as the SDK needs) is billed as no call and counted as an error_4xx
+    (and in usage's errors):
     the surface leaves the status it stands for in the request state (api/auth.call_status)."""
     endpoint, own, keys = server
     root, _ = images
-    before = usage(own, "sdk").get("iai.DetectFace", (0, 0))
+    before = usage(own, "sdk").get("iai.DetectFace", (0, 0, 0))
     metrics_before = _series(endpoint, "iai.DetectFace")
     sdk.DetectFace(detect_request(Image=b64(root / SAME[0][0])))
     for fields in ({}, {"Image": "QUFB", "MaxFaceNum": 0}):
         refused(sdk.DetectFace, detect_request(**fields))
-    assert usage(own, "sdk")["iai.DetectFace"] == (before[0] + 1, before[1])
+    assert usage(own, "sdk")["iai.DetectFace"] == (before[0] + 1, before[1], before[2] + 2)
     after = _series(endpoint, "iai.DetectFace")
     assert after["api_calls"] == metrics_before.get("api_calls", 0) + 1
     assert after["error_4xx"] == metrics_before.get("error_4xx", 0) + 2

@@ -134,16 +134,22 @@ def test_usage_chart_reflects_calls_just_made_and_exports_csv(page, server, shar
         answer = httpx.post(f"{url}/v2/{shop.project_id}/face-detect", headers=token_headers(page),
                             json={"image_base64": base64.b64encode(photo).decode()}, timeout=60)
         assert answer.status_code == 200
+    refused = httpx.post(f"{url}/v2/{shop.project_id}/face-detect", headers=token_headers(page),
+                         json={"image_base64": "not base64!"}, timeout=60)
+    assert refused.status_code == 400
     usage = httpx.get(f"{url}/v1/{shop.project_id}/usage", headers=token_headers(page)).json()["usage"]
     detects = sum(row["calls"] for row in usage if row["api"] == "face_detect")
-    assert detects >= 3
+    failed = sum(row["errors"] for row in usage if row["api"] == "face_detect")
+    assert detects >= 3 and failed >= 1
     open_page(page, "usage")
     bars = page.locator("#usage-chart rect.bar[data-api='face_detect']")
     assert sum(int(bars.nth(i).get_attribute("data-calls")) for i in range(bars.count())) == detects
+    assert page.inner_text("#usage-out tr[data-api='face_detect'] td.errors") == str(failed)
     with page.expect_download() as caught:
         page.click("#usage-csv")
     rows = list(csv.DictReader(io.StringIO(Path(caught.value.path()).read_text())))
     assert sum(int(r["calls"]) for r in rows if r["api"] == "face_detect") == detects
+    assert sum(int(r["errors"]) for r in rows if r["api"] == "face_detect") == failed
 
 
 def test_a_key_made_in_the_ui_signs_the_official_sdk_and_users_are_managed(page, server):

@@ -5,6 +5,7 @@ two stores on one database (two replicas, or the server and the admin CLI) seein
 from __future__ import annotations
 
 import inspect
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,11 +18,13 @@ from openfrs.service.tenancy import Tenancy
 from openfrs.store.accounts import (
     Accounts,
     AccountSQL,
+    AccountStore,
     AlreadyExists,
     Credential,
     Project,
     User,
 )
+from openfrs.store.accounts_pg import MIGRATIONS as ACCOUNTS_MIGRATIONS
 from openfrs.store.accounts_pg import PostgresAccountStore
 from openfrs.store.postgres import MIGRATIONS as METADATA_MIGRATIONS
 from openfrs.store.postgres import PostgresMetadataStore
@@ -98,7 +101,7 @@ def test_delete_project_keeps_only_its_history(p1):
     assert not p1.delete_project("p1")
     assert (p1.project("p1"), p1.services("p1"), p1.users("p1"), p1.credentials("p1"),
             p1.token("tokp1")) == (None, {}, [], [], None)
-    assert p1.usage("p1") == [("2026-11-21", "detect", 1, 0)]
+    assert p1.usage("p1") == [("2026-11-21", "detect", 1, 0, 0)]
     assert [e.project_id for e in p1.audit()] == ["p1", "p2"]
     assert (len(p1.users()), len(p1.credentials()), p1.token("tokp2")) == (1, 1, ("p2", "ann", 2e9))
 
@@ -167,16 +170,19 @@ def test_a_credential_rotates_once(p1):
     assert (p1.credential("NEWER"), p1.credential("OLD").expires_at) == (None, 1234.5)
 
 
-def test_usage_counts_calls_and_throttled_calls_per_day_and_api(p1):
+def test_usage_counts_calls_throttled_and_failed_calls_per_day_and_api(p1):
     for day, api, throttled in (("2026-11-21", "detect", False), ("2026-11-21", "detect", True),
                                 ("2026-11-21", "detect", False), ("2026-11-21", "Search", False),
                                 ("2026-11-20", "search", True), ("2026-11-23", "detect", False)):
         p1.count_call("p1", api, day, throttled)
+    p1.count_call("p1", "detect", "2026-11-21", error=True)
+    p1.count_call("p1", "detect", "2026-11-22", error=True)
     p1.count_call("p2", "detect", "2026-11-21")
-    assert p1.usage("p1") == [("2026-11-20", "search", 0, 1), ("2026-11-21", "Search", 1, 0),
-                              ("2026-11-21", "detect", 2, 1), ("2026-11-23", "detect", 1, 0)]
+    assert p1.usage("p1") == [("2026-11-20", "search", 0, 1, 0), ("2026-11-21", "Search", 1, 0, 0),
+                              ("2026-11-21", "detect", 2, 1, 1), ("2026-11-22", "detect", 0, 0, 1),
+                              ("2026-11-23", "detect", 1, 0, 0)]
     assert [row[0] for row in p1.usage("p1", "2026-11-21", "2026-11-21")] == ["2026-11-21"] * 2
-    assert p1.usage("p1", "2026-11-22", "2026-11-22") == []
+    assert p1.usage("p1", "2026-11-24", "2026-11-24") == []
 
 
 def test_audit_pages_by_seq_with_filters(p1):
@@ -223,6 +229,25 @@ def test_two_stores_see_each_others_writes_at_once(open_accounts: Callable[[], A
         "createProject", "createCredential", "disableCredential", "createUser", "resetPassword"]
 
 
+def test_a_database_made_before_error_counts_gains_them(tmp_path):
+    """An accounts file whose usage table predates the errors column keeps its counts and
+    counts errors from then on (AccountStore._migrate adds the column on open)."""
+    path = tmp_path / "accounts.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE usage (project_id TEXT NOT NULL, api TEXT NOT NULL, day TEXT NOT NULL,"
+                   " calls INTEGER NOT NULL, throttled INTEGER NOT NULL DEFAULT 0,"
+                   " PRIMARY KEY (project_id, api, day))")
+        db.execute("INSERT INTO usage VALUES ('p1', 'detect', '2026-11-21', 3, 1)")
+    db.close()
+    store = AccountStore(path)
+    try:
+        assert store.usage("p1") == [("2026-11-21", "detect", 3, 1, 0)]
+        store.count_call("p1", "detect", "2026-11-21", error=True)
+        assert store.usage("p1") == [("2026-11-21", "detect", 3, 1, 1)]
+    finally:
+        store.close()
+
+
 def test_concurrent_counts_from_two_stores_add_up(open_accounts: Callable[[], Accounts]):
     stores = [open_accounts(), open_accounts()]
     threads_per_store, calls = 4, 25
@@ -240,7 +265,7 @@ def test_concurrent_counts_from_two_stores_add_up(open_accounts: Callable[[], Ac
     throttled = sum((worker + index) % 5 == 0 for worker in range(threads_per_store)
                     for index in range(calls)) * len(stores)
     total = len(stores) * threads_per_store * calls
-    assert stores[1].usage("p1") == [("2026-11-21", "detect", total - throttled, throttled)]
+    assert stores[1].usage("p1") == [("2026-11-21", "detect", total - throttled, throttled, 0)]
 
 
 def test_audit_seqs_become_visible_in_order(open_accounts: Callable[[], Accounts]):
@@ -275,4 +300,5 @@ def test_both_stores_share_a_schema_each_migrated_once(pg_url, pg_schema):
     with psycopg.connect(pg_url) as conn:
         versions = conn.execute(sql.SQL("SELECT component, version FROM {}.schema_version ORDER BY 1, 2")
                                 .format(sql.Identifier(pg_schema))).fetchall()
-    assert versions == [("accounts", 1), *(("metadata", v) for v in range(1, len(METADATA_MIGRATIONS) + 1))]
+    assert versions == [*(("accounts", v) for v in range(1, len(ACCOUNTS_MIGRATIONS) + 1)),
+                        *(("metadata", v) for v in range(1, len(METADATA_MIGRATIONS) + 1))]

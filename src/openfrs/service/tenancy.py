@@ -390,18 +390,19 @@ class Tenancy:
 
     def usage(self, project_id: str, start_day: str | None = None,
               end_day: str | None = None) -> list[dict]:
-        """Successful and throttled calls per day and API, days as YYYY-MM-DD (inclusive bounds, None: open);
-        FRS.0117 for a malformed date or a start after the end."""
+        """Successful, throttled and refused-or-failed calls per day and API, days as YYYY-MM-DD
+        (inclusive bounds, None: open); FRS.0117 for a malformed date or a start after the end."""
         start_day = check_day(start_day, "the start date") if start_day else "0000-00-00"
         end_day = check_day(end_day, "the end date") if end_day else "9999-99-99"
         if start_day > end_day:
             raise FRSError("FRS.0117", f"the start date {start_day} is after the end date {end_day}")
-        return [{"date": day, "api": api, "calls": calls, "throttled": throttled}
-                for day, api, calls, throttled in self.store.usage(project_id, start_day, end_day)]
+        return [{"date": day, "api": api, "calls": calls, "throttled": throttled, "errors": errors}
+                for day, api, calls, throttled, errors in self.store.usage(project_id, start_day, end_day)]
 
-    def count_call(self, project_id: str, api: str, throttled: bool = False) -> None:
-        """Counts a successful call, or one refused by the QPS limit (`throttled`)."""
-        self.store.count_call(project_id, api, datetime.now(UTC).strftime("%Y-%m-%d"), throttled)
+    def count_call(self, project_id: str, api: str, throttled: bool = False, error: bool = False) -> None:
+        """Counts a successful call, or one refused by the QPS limit (`throttled`), or one refused
+        or failed otherwise (`error`: any other 4xx or 5xx)."""
+        self.store.count_call(project_id, api, datetime.now(UTC).strftime("%Y-%m-%d"), throttled, error)
 
     def audit(self, project_id: str, actor: str, action: str, resource: str, detail: dict,
               request_id: str = "") -> None:

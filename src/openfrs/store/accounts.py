@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS usage (
     day TEXT NOT NULL,
     calls INTEGER NOT NULL,
     throttled INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, api, day)
 );
 CREATE TABLE IF NOT EXISTS audit (
@@ -155,17 +156,18 @@ class Accounts(Protocol):
     def delete_credential(self, ak: str) -> bool: ...
     def add_token(self, token_hash: str, project_id: str, user_name: str, expires_at: float) -> None: ...
     def token(self, token_hash: str) -> tuple[str, str, float] | None: ...
-    def count_call(self, project_id: str, api: str, day: str, throttled: bool = False) -> None: ...
+    def count_call(self, project_id: str, api: str, day: str, throttled: bool = False,
+                   error: bool = False) -> None: ...
     def usage(self, project_id: str, start_day: str = "",
-              end_day: str = "9999") -> list[tuple[str, str, int, int]]: ...
+              end_day: str = "9999") -> list[tuple[str, str, int, int, int]]: ...
     def append_audit(self, at: str, project_id: str, actor: str, action: str, resource: str,
                      detail: dict, request_id: str) -> None: ...
     def audit(self, project_id: str | None = None, action: str | None = None, after_seq: int = 0,
               limit: int = 100) -> list[AuditEvent]: ...
     # whole tables, for `openfrs migrate`
     def tokens(self) -> list[tuple[str, str, str, float]]: ...
-    def usage_rows(self) -> list[tuple[str, str, str, int, int]]: ...
-    def add_usage_rows(self, rows: Sequence[tuple[str, str, str, int, int]]) -> None: ...
+    def usage_rows(self) -> list[tuple[str, str, str, int, int, int]]: ...
+    def add_usage_rows(self, rows: Sequence[tuple[str, str, str, int, int, int]]) -> None: ...
     def append_audit_events(self, events: Sequence[AuditEvent]) -> None: ...
 
 
@@ -339,21 +341,24 @@ class AccountSQL:
 
     # -- usage and audit -------------------------------------------------------------------
 
-    def count_call(self, project_id: str, api: str, day: str, throttled: bool = False) -> None:
-        """One more successful (or, with `throttled`, one more rate-limited) call; a single
-        upsert, so replicas counting the same day at once lose nothing."""
+    def count_call(self, project_id: str, api: str, day: str, throttled: bool = False,
+                   error: bool = False) -> None:
+        """One more successful call, or one more rate-limited (`throttled`) or refused or failed
+        (`error`) one; a single upsert, so replicas counting the same day at once lose nothing."""
         with self._transaction() as db:
-            db.execute(_insert("usage", "project_id, api, day, calls, throttled")
+            db.execute(_insert("usage", "project_id, api, day, calls, throttled, errors")
                        + " ON CONFLICT (project_id, api, day) DO UPDATE SET calls = usage.calls"
-                       " + excluded.calls, throttled = usage.throttled + excluded.throttled",
-                       (project_id, api, day, int(not throttled), int(throttled)))
+                       " + excluded.calls, throttled = usage.throttled + excluded.throttled,"
+                       " errors = usage.errors + excluded.errors",
+                       (project_id, api, day, int(not (throttled or error)), int(throttled), int(error)))
 
     def usage(self, project_id: str, start_day: str = "",
-              end_day: str = "9999") -> list[tuple[str, str, int, int]]:
-        """(day, api, calls, throttled), by day then api."""
+              end_day: str = "9999") -> list[tuple[str, str, int, int, int]]:
+        """(day, api, calls, throttled, errors), by day then api."""
         return [tuple(r) for r in self._rows(
-            "SELECT day, api, calls, throttled FROM usage WHERE project_id = ? AND day BETWEEN ? AND ?"
-            " ORDER BY day, api", (project_id, start_day, end_day))]
+            "SELECT day, api, calls, throttled, errors FROM usage"
+            " WHERE project_id = ? AND day BETWEEN ? AND ? ORDER BY day, api",
+            (project_id, start_day, end_day))]
 
     def append_audit(self, at: str, project_id: str, actor: str, action: str, resource: str,
                      detail: dict, request_id: str) -> None:
@@ -379,16 +384,17 @@ class AccountSQL:
         return [tuple(r) for r in self._rows(
             "SELECT token_hash, project_id, user_name, expires_at FROM tokens ORDER BY token_hash", ())]
 
-    def usage_rows(self) -> list[tuple[str, str, str, int, int]]:
-        """Every count as (project_id, api, day, calls, throttled), deleted projects' too."""
+    def usage_rows(self) -> list[tuple[str, str, str, int, int, int]]:
+        """Every count as (project_id, api, day, calls, throttled, errors), deleted projects' too."""
         return [tuple(r) for r in self._rows(
-            "SELECT project_id, api, day, calls, throttled FROM usage ORDER BY project_id, api, day", ())]
+            "SELECT project_id, api, day, calls, throttled, errors FROM usage ORDER BY project_id, api, day",
+            ())]
 
-    def add_usage_rows(self, rows: Sequence[tuple[str, str, str, int, int]]) -> None:
+    def add_usage_rows(self, rows: Sequence[tuple[str, str, str, int, int, int]]) -> None:
         """Counts copied from another store, in one transaction; a (project, api, day) counted
         here already keeps its own count."""
         with self._transaction() as db:
-            db.executemany(_insert("usage", "project_id, api, day, calls, throttled")
+            db.executemany(_insert("usage", "project_id, api, day, calls, throttled, errors")
                            + " ON CONFLICT (project_id, api, day) DO NOTHING", list(rows))
 
     def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
@@ -412,7 +418,8 @@ class AccountStore(AccountSQL, SQLiteDatabase):
     def _migrate(self) -> None:
         """Columns added since the first release, on a database made before them."""
         for table, column, kind in (("credentials", "expires_at", "REAL"),
-                                    ("usage", "throttled", "INTEGER NOT NULL DEFAULT 0")):
+                                    ("usage", "throttled", "INTEGER NOT NULL DEFAULT 0"),
+                                    ("usage", "errors", "INTEGER NOT NULL DEFAULT 0")):
             columns = {row[1] for row in self._writer.execute(f"PRAGMA table_info({table})")}
             if column in columns:
                 continue

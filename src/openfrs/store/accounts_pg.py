@@ -95,6 +95,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit
             FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()""",
     ),
+    (  # 2: refused or failed calls counted per day and API, beside throttled ones
+        "ALTER TABLE usage ADD COLUMN errors BIGINT NOT NULL DEFAULT 0",
+    ),
 )
 
 __all__ = ["MIGRATIONS", "PostgresAccountStore"]

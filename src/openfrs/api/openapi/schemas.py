@@ -330,9 +330,12 @@ REPLIES: dict[str, JsonSchema] = {
         "usage": {"type": "array", "items": closed({
             "date": {"type": "string", "format": "date"}, "api": STRING,
             "calls": {"type": "integer", "description": "Successful calls."},
-            "throttled": {"type": "integer", "description": "Calls refused with 429 (FRS.0033)."}})},
+            "throttled": {"type": "integer", "description": "Calls refused with 429 (FRS.0033)."},
+            "errors": {"type": "integer", "description": "Calls refused or failed otherwise (another "
+                                                        "4xx, or a 5xx); never billed."}})},
         "total": {"type": "integer", "description": "Successful calls in all."},
-        "throttled": {"type": "integer", "description": "Throttled calls in all."}}),
+        "throttled": {"type": "integer", "description": "Throttled calls in all."},
+        "errors": {"type": "integer", "description": "Refused or failed calls in all."}}),
     "AuditResponse": closed({
         "events": {"type": "array", "items": closed({
             "seq": INTEGER, "time": STRING, "actor": STRING, "action": STRING, "resource": STRING,

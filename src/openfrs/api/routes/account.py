@@ -68,12 +68,14 @@ def _day(request: Request, name: str) -> str | None:
     return check_day(value, name) if value else None
 
 
-@router.get("/v1/{project_id}/usage", summary="Successful calls per API and day (OpenFRS extension)")
+@router.get("/v1/{project_id}/usage", summary="Calls per API and day: successful, throttled, refused "
+                                              "or failed (OpenFRS extension)")
 async def show_usage(request: Request, principal: Principal = Depends(authenticate)) -> dict:
     start, end = _day(request, "start_date"), _day(request, "end_date")
     rows = await asyncio.to_thread(_tenancy(request).usage, principal.project_id, start, end)
     return {"usage": rows, "total": sum(row["calls"] for row in rows),
-            "throttled": sum(row["throttled"] for row in rows)}
+            "throttled": sum(row["throttled"] for row in rows),
+            "errors": sum(row["errors"] for row in rows)}
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -168,7 +168,8 @@ function warnings(list) {
 // -- usage ----------------------------------------------------------------------------------------
 
 function csv(rows) {
-  const lines = ["date,api,calls,throttled", ...rows.map((r) => `${r.date},${r.api},${r.calls},${r.throttled}`)];
+  const lines = ["date,api,calls,throttled,errors",
+                 ...rows.map((r) => `${r.date},${r.api},${r.calls},${r.throttled},${r.errors}`)];
   return new Blob([lines.join("\n") + "\n"], { type: "text/csv" });
 }
 
@@ -183,12 +184,14 @@ export async function usagePage(main) {
     const data = await api("GET", `/v1/${pid()}/usage?start_date=${start}&end_date=${end}`);
     const totals = {};
     for (const r of data.usage) {
-      totals[r.api] = totals[r.api] || { calls: 0, throttled: 0 };
+      totals[r.api] = totals[r.api] || { calls: 0, throttled: 0, errors: 0 };
       totals[r.api].calls += r.calls;
       totals[r.api].throttled += r.throttled;
+      totals[r.api].errors += r.errors;
     }
     const rows = Object.entries(totals).sort().map(([name, v]) => h("tr", { "data-api": name },
-      h("th", { scope: "row", text: name }), h("td", { text: v.calls }), h("td", { text: v.throttled })));
+      h("th", { scope: "row", text: name }), h("td", { text: v.calls }), h("td", { text: v.throttled }),
+      h("td", { class: "errors", text: v.errors })));
     const exportButton = h("button", { type: "button", id: "usage-csv", text: t("usage.csv"), onclick: () => {
       const link = h("a", { href: URL.createObjectURL(csv(data.usage)), download: `openfrs-usage-${start}-${end}.csv` });
       document.body.append(link);
@@ -198,8 +201,10 @@ export async function usagePage(main) {
     out.replaceChildren(
       h("h2", { text: t("usage.chart") }),
       usageChart(data.usage, start, end, t("usage.chart")),
-      h("p", { id: "usage-total", text: t("usage.total", { calls: data.total, throttled: data.throttled }) }),
-      data.usage.length ? table(t("usage.chart"), [t("usage.api"), t("usage.calls"), t("usage.throttled")], rows)
+      h("p", { id: "usage-total", text: t("usage.total", { calls: data.total, throttled: data.throttled,
+                                                            errors: data.errors }) }),
+      data.usage.length ? table(t("usage.chart"), [t("usage.api"), t("usage.calls"), t("usage.throttled"),
+                                                   t("usage.errors")], rows)
         : h("p", { text: t("usage.empty") }),
       exportButton);
   };
